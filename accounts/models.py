@@ -69,6 +69,9 @@ class Organization(models.Model):
         max_length=20, choices=BillingPlatform.choices, default=BillingPlatform.UNKNOWN
     )
     collection_paused = models.BooleanField(default=False)
+    # Written by the usage app after each successful collection (accounts never imports
+    # usage, so the org list reads freshness from here).
+    last_collected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,163 @@
+"""`make demo`: prepare a local demo and run web + worker + beat + the GitHub simulator.
+
+Everything lives in `.demo/` (generated App key and secrets, SQLite database unless
+DATABASE_URL is set, beat schedule, filesystem broker when Redis is not reachable).
+One Ctrl-C stops every process (honcho).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / ".demo"
+PY = sys.executable
+
+WEB_PORT = int(os.environ.get("DEMO_PORT", "8000"))
+SIM_PORT = int(os.environ.get("SIM_PORT", "8001"))
+HOST = "127.0.0.1"
+
+PERSONAS = [
+    ("olivia", "owner of acme-corp (App installed) and globex (App not installed)"),
+    ("bill", "billing manager of acme-corp and globex"),
+    ("mia", "member of acme-corp and globex: sees no billing"),
+    ("nora", "in no organization"),
+    ("oscar", "owner of initech, not on the enhanced billing platform"),
+]
+
+
+def _generated_env() -> dict[str, str]:
+    """Secrets made once per checkout and kept in .demo/env (never committed)."""
+    env_file = DEMO / "env"
+    if env_file.exists():
+        return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem_path = DEMO / "github-app.pem"
+    pem_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pem_path.chmod(0o600)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "GITHUB_APP_ID": "424242",
+        "GITHUB_APP_SLUG": "billingdash-demo",
+        "GITHUB_APP_CLIENT_ID": "Iv23li" + secrets.token_hex(7),
+        "GITHUB_APP_CLIENT_SECRET": secrets.token_hex(20),
+        "GITHUB_APP_PRIVATE_KEY_PATH": str(pem_path),
+        "GITHUB_WEBHOOK_SECRET": secrets.token_hex(20),
+        "GITHUB_OAUTH_CLIENT_ID": "Ov23li" + secrets.token_hex(7),
+        "GITHUB_OAUTH_CLIENT_SECRET": secrets.token_hex(20),
+        "DEMO_ADMIN_PASSWORD": secrets.token_urlsafe(12),
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    env_file.chmod(0o600)
+    return values
+
+
+def _redis_reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or HOST, parsed.port or 6379), 1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((HOST, port)) != 0
+
+
+def main() -> int:
+    DEMO.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.update(_generated_env())
+    web = f"http://{HOST}:{WEB_PORT}"
+    sim = f"http://{HOST}:{SIM_PORT}"
+    env.update(
+        {
+            "DEBUG": "true",
+            "PYTHONUNBUFFERED": "1",
+            "GITHUB_WEB_URL": sim,
+            "GITHUB_API_URL": f"{sim}/api/v3",
+            # The demo signs in with the classic OAuth App: it shows every org and role
+            # before anything is installed. Set GITHUB_SIGNIN_CLIENT=app to try the
+            # GitHub App's own sign-in instead.
+            "GITHUB_SIGNIN_CLIENT": os.environ.get("GITHUB_SIGNIN_CLIENT", "oauth"),
+            "SIM_WEBHOOK_URL": f"{web}/github/webhook/",
+            "SIM_SETUP_URL": f"{web}/github/setup/",
+            "SIM_CALLBACK_URLS": f"{web}/complete/",
+            "CSP_FORM_ACTION_EXTRA": sim,
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(DEMO / "celerybeat-schedule"),
+        }
+    )
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if _redis_reachable(env["REDIS_URL"]):
+        broker_note = f"Celery broker: Redis at {env['REDIS_URL']}"
+    else:
+        env["CELERY_BROKER_URL"] = "filesystem://"
+        env["CELERY_FILESYSTEM_DIR"] = str(DEMO / "broker")
+        broker_note = (
+            f"Redis is not reachable at {env['REDIS_URL']}: using kombu's filesystem "
+            f"broker in {DEMO / 'broker'} (a real, separate worker process still runs)."
+        )
+    for port in (WEB_PORT, SIM_PORT):
+        if not _port_free(port):
+            print(f"Port {port} is in use; set DEMO_PORT / SIM_PORT to free ports.")
+            return 1
+
+    manage = [PY, str(ROOT / "manage.py")]
+    for step in (["migrate", "--no-input", "-v", "0"], ["createcachetable"]):
+        subprocess.run([*manage, *step], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [*manage, "demo_admin", "--password", env["DEMO_ADMIN_PASSWORD"]],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+
+    procfile = DEMO / "Procfile"
+    procfile.write_text(
+        f"web: {PY} manage.py runserver {HOST}:{WEB_PORT} --noreload\n"
+        f"worker: {PY} -m celery -A billingdash worker -l info --concurrency 2\n"
+        f"beat: {PY} -m celery -A billingdash beat -l info "
+        f"-s {DEMO / 'celerybeat-schedule'}\n"
+        f"simulator: {PY} -m ghsim --host {HOST} --port {SIM_PORT}\n"
+        f"banner: {PY} scripts/demo_banner.py {web} {sim}\n"
+    )
+    banner = [
+        "",
+        "billingdash demo",
+        f"  Open {web}/ and sign in with GitHub (the local simulator at {sim}).",
+        "  Personas (pick one on the simulator's sign-in page):",
+        *[f"    {login:<7} {what}" for login, what in PERSONAS],
+        f"  Staff admin: {web}/admin/  user 'admin', password {env['DEMO_ADMIN_PASSWORD']}",
+        f"  Simulator control page (uninstall, suspend, faults): {sim}/_sim/",
+        f"  {broker_note}",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
+    (DEMO / "banner.txt").write_text("\n".join(banner))
+    print("\n".join(banner), flush=True)
+    honcho = [PY, "-m", "honcho", "-f", str(procfile), "-d", str(ROOT), "start"]
+    return subprocess.call(honcho, env=env, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
