@@ -1,0 +1,379 @@
+"""`/_sim/...`: the JSON control API for tests and the demo (no auth; never exposed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from ghsim import actions
+from ghsim.apiutil import json_response, state
+from ghsim.catalog import catalog_json
+from ghsim.clock import iso, parse_iso
+from ghsim.faults import FaultError
+from ghsim.models import Installation, Org, User
+from ghsim.tokens import user_token_response
+from ghsim.usage import totals, visible_range
+from ghsim.world import OrgSpec
+
+bp = Blueprint("control", __name__, url_prefix="/_sim")
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@bp.errorhandler(ControlError)
+def _control_error(exc: ControlError) -> Response:
+    return json_response({"error": str(exc)}, exc.status)
+
+
+@bp.errorhandler(actions.ActionError)
+def _action_error(exc: actions.ActionError) -> Response:
+    return json_response({"error": str(exc)}, exc.status)
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ControlError("expected a JSON object")
+    return data
+
+
+def find_org(login: str) -> Org:
+    org = state().org(login)
+    if org is None:
+        raise ControlError(f"no org {login}", 404)
+    return org
+
+
+def find_user(login: str | None) -> User:
+    user = state().user(login)
+    if user is None:
+        raise ControlError(f"no user {login}", 404)
+    return user
+
+
+def find_installation(inst_id: int) -> Installation:
+    inst = state().installations.get(inst_id)
+    if inst is None:
+        raise ControlError(f"no installation {inst_id}", 404)
+    return inst
+
+
+@bp.get("/state")
+def get_state() -> ResponseReturnValue:
+    data = state().snapshot()
+    data["deliveries"] = len(state().webhooks.deliveries)
+    return json_response(data)
+
+
+@bp.get("/catalog")
+def get_catalog() -> ResponseReturnValue:
+    return json_response(catalog_json())
+
+
+# -- faults -------------------------------------------------------------------------------
+@bp.post("/faults")
+def add_fault() -> ResponseReturnValue:
+    try:
+        fault = state().faults.add(body())
+    except FaultError as exc:
+        raise ControlError(str(exc)) from exc
+    return json_response(fault.as_json(), 201)
+
+
+@bp.get("/faults")
+def list_faults() -> ResponseReturnValue:
+    return json_response(state().faults.list())
+
+
+@bp.delete("/faults")
+def clear_faults() -> ResponseReturnValue:
+    state().faults.clear()
+    return Response(status=204)
+
+
+# -- tokens, requests, clock, reset -------------------------------------------------------
+@bp.post("/tokens")
+def issue_token() -> ResponseReturnValue:
+    data = body()
+    st = state()
+    cfg = st.config
+    with st.lock:
+        if data.get("installation_id") or data.get("org"):
+            inst = (
+                find_installation(int(data["installation_id"]))
+                if data.get("installation_id")
+                else st.installation_for(find_org(data["org"]))
+            )
+            if inst is None:
+                raise ControlError("the App is not installed on that org", 404)
+            token = st.tokens.issue_installation_token(inst.id, inst.permissions)
+            return json_response(
+                {
+                    "token": token.value,
+                    "expires_at": iso(token.expires_at),
+                    "permissions": dict(token.permissions),
+                    "repository_selection": "all",
+                    "installation_id": inst.id,
+                }
+            )
+        user = find_user(data.get("user"))
+        client = data.get("client", "app")
+        if client == "app":
+            token = st.tokens.issue_user_token(
+                user_id=user.id,
+                client_id=cfg.app_client_id,
+                kind="ghu",
+                expires_in=int(data.get("expires_in", 28800)),
+            )
+            return json_response(user_token_response(token, "app"))
+        if client == "oauth":
+            scope = str(data.get("scope", "read:org"))
+            token = st.tokens.issue_user_token(
+                user_id=user.id,
+                client_id=cfg.oauth_client_id or "oauth",
+                kind="gho",
+                scopes=tuple(s for s in scope.replace(" ", ",").split(",") if s),
+                expires_in=int(data["expires_in"]) if data.get("expires_in") else None,
+            )
+            return json_response(user_token_response(token, "oauth"))
+    raise ControlError("client must be 'app' or 'oauth'")
+
+
+@bp.get("/requests")
+def list_requests() -> ResponseReturnValue:
+    since = int(request.args.get("since") or 0)
+    with state().lock:
+        return json_response([r for r in state().requests if r["seq"] > since])
+
+
+@bp.delete("/requests")
+def clear_requests() -> ResponseReturnValue:
+    with state().lock:
+        state().requests.clear()
+    return Response(status=204)
+
+
+@bp.post("/clock")
+def set_clock() -> ResponseReturnValue:
+    data = body()
+    clock = state().clock
+    if "set" in data:
+        clock.set(parse_iso(str(data["set"])))
+    if "advance" in data:
+        clock.advance(float(data["advance"]))
+    return json_response({"now": clock.now_dt().isoformat(), "offset": clock.offset})
+
+
+@bp.post("/reset")
+def reset() -> ResponseReturnValue:
+    data = body()
+    state().reset(seed=data.get("seed"))
+    return json_response({"ok": True, "seed": state().config.seed})
+
+
+# -- installations ---------------------------------------------------------------------
+@bp.post("/installations")
+def create_installation() -> ResponseReturnValue:
+    data = body()
+    st = state()
+    with st.lock:
+        org = find_org(str(data.get("org")))
+        requester = find_user(data["requester"]) if data.get("requester") else None
+        sender = find_user(data["sender"]) if data.get("sender") else None
+        inst = actions.install(
+            st, org, sender=sender, requester=requester, permissions=data.get("permissions")
+        )
+        return json_response(st.installation_info(inst), 201)
+
+
+@bp.delete("/installations/<int:inst_id>")
+def delete_installation(inst_id: int) -> ResponseReturnValue:
+    st = state()
+    with st.lock:
+        actions.uninstall(st, find_installation(inst_id))
+    return Response(status=204)
+
+
+@bp.post("/installations/<int:inst_id>/<verb>")
+def installation_verb(inst_id: int, verb: str) -> ResponseReturnValue:
+    st = state()
+    with st.lock:
+        inst = find_installation(inst_id)
+        if verb in ("suspend", "unsuspend"):
+            actions.suspend(st, inst, verb == "suspend")
+        elif verb == "permissions":
+            perms = body()
+            if not perms or not all(v in ("read", "write", "admin") for v in perms.values()):
+                raise ControlError("expected {permission: read|write|admin}")
+            actions.accept_permissions(st, inst, perms)
+        else:
+            raise ControlError(f"unknown action {verb}", 404)
+        return json_response(st.installation_info(inst))
+
+
+@bp.post("/install-requests/<int:req_id>/approve")
+def approve_install_request(req_id: int) -> ResponseReturnValue:
+    st = state()
+    with st.lock:
+        req = st.install_requests.get(req_id)
+        if req is None or req.status != "pending":
+            raise ControlError(f"no pending install request {req_id}", 404)
+        approver = find_user(body().get("approver")) if body().get("approver") else None
+        inst = actions.approve_request(st, req, approver)
+        return json_response(st.installation_info(inst), 201)
+
+
+# -- orgs, memberships, users -----------------------------------------------------------
+@bp.post("/orgs")
+def create_org() -> ResponseReturnValue:
+    data = body()
+    st = state()
+    login = str(data.get("login") or "")
+    if not login:
+        raise ControlError("login is required")
+    with st.lock:
+        if st.org(login) is not None:
+            raise ControlError(f"{login} exists", 409)
+        spec = OrgSpec(
+            login=login,
+            name=str(data.get("name") or login),
+            id=int(data.get("id") or st.next_id("org")),
+            members=dict(data.get("members") or {}),
+            public_members=tuple(data.get("public_members") or ()),
+            repos=int(data.get("repos", 10)),
+            skus_per_repo=int(data.get("skus_per_repo", 5)),
+            enhanced_billing=bool(data.get("enhanced_billing", True)),
+            plan=str(data.get("plan", "team")),
+            created=date.fromisoformat(data["created"]) if data.get("created") else None,
+            created_months_ago=int(data.get("created_months_ago", 24)),
+            budgets=int(data.get("budgets", 0)),
+            copilot_seats=int(data.get("copilot_seats", 0)),
+            copilot_plan=str(data.get("copilot_plan", "business")),
+            density=float(data.get("density", 1.0)),
+            description=data.get("description"),
+        )
+        for member in spec.members:
+            find_user(member)
+        org = st.add_org(spec)
+        if data.get("installed"):
+            actions.install(st, org, permissions=data.get("permissions"))
+        return json_response(st.org_info(org), 201)
+
+
+@bp.post("/orgs/<login>/rename")
+def rename_org(login: str) -> ResponseReturnValue:
+    new = str(body().get("login") or "")
+    if not new:
+        raise ControlError("login is required")
+    st = state()
+    with st.lock:
+        org = find_org(login)
+        actions.rename_org(st, org, new)
+        return json_response(st.org_info(org))
+
+
+@bp.get("/orgs/<login>/totals")
+def org_totals(login: str) -> ResponseReturnValue:
+    st = state()
+    group_by = request.args.get("group_by", "day")
+    if group_by not in ("day", "product", "sku", "repository"):
+        raise ControlError("group_by must be day, product, sku or repository")
+    try:
+        start = date.fromisoformat(request.args["start"])
+        end = date.fromisoformat(request.args["end"])
+    except (KeyError, ValueError) as exc:
+        raise ControlError("start and end (YYYY-MM-DD) are required") from exc
+    with st.lock:
+        org = find_org(login)
+        span = visible_range(org, start, end, st.clock.today()) if org.enhanced_billing else None
+        plan = st.plan(org)
+    result = totals(plan, span, group_by)
+    result["org"] = org.login
+    return json_response(result)
+
+
+@bp.put("/memberships/<org_login>/<user_login>")
+def put_membership(org_login: str, user_login: str) -> ResponseReturnValue:
+    data = body()
+    st = state()
+    with st.lock:
+        org, user = find_org(org_login), find_user(user_login)
+        m = actions.set_membership(
+            st,
+            org,
+            user,
+            str(data.get("role", "member")),
+            state_=str(data.get("state", "active")),
+            public=bool(data.get("public", False)),
+            teams=list(data.get("teams") or []),
+        )
+        return json_response(
+            {"org": org.login, "user": user.login, "role": m.role, "state": m.state}
+        )
+
+
+@bp.delete("/memberships/<org_login>/<user_login>")
+def delete_membership(org_login: str, user_login: str) -> ResponseReturnValue:
+    st = state()
+    with st.lock:
+        actions.remove_membership(st, find_org(org_login), find_user(user_login))
+    return Response(status=204)
+
+
+@bp.post("/users")
+def create_user() -> ResponseReturnValue:
+    data = body()
+    st = state()
+    login = str(data.get("login") or "")
+    if not login:
+        raise ControlError("login is required")
+    with st.lock:
+        if st.user(login) is not None:
+            raise ControlError(f"{login} exists", 409)
+        user = st.add_user(login, str(data.get("name") or login), data.get("id"), data.get("email"))
+        return json_response({"id": user.id, "login": user.login, "name": user.name}, 201)
+
+
+@bp.post("/users/<login>/revoke")
+def revoke_user(login: str) -> ResponseReturnValue:
+    st = state()
+    with st.lock:
+        count = actions.revoke_authorization(st, find_user(login))
+    return json_response({"revoked_tokens": count})
+
+
+# -- webhook deliveries -----------------------------------------------------------------
+@bp.get("/deliveries")
+def list_deliveries() -> ResponseReturnValue:
+    return json_response(state().webhooks.list())
+
+
+@bp.post("/deliveries/<guid>/redeliver")
+def redeliver(guid: str) -> ResponseReturnValue:
+    if not state().webhooks.redeliver(guid):
+        raise ControlError(f"no delivery {guid}", 404)
+    return json_response({"guid": guid}, 202)
+
+
+@bp.post("/deliveries/wait")
+def wait_deliveries() -> ResponseReturnValue:
+    done = state().webhooks.wait(float(body().get("timeout", 10)))
+    return json_response({"done": done}, 200 if done else 504)
+
+
+@bp.put("/webhook")
+def set_webhook() -> ResponseReturnValue:
+    data = body()
+    state().config.webhook_url = data.get("url") or None
+    if data.get("secret"):
+        state().config.webhook_secret = str(data["secret"])
+    return json_response({"url": state().config.webhook_url})
