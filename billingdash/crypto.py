@@ -2,7 +2,7 @@
 
 `TOKEN_ENCRYPTION_KEYS` is a comma-separated list: the first key encrypts, every key
 decrypts, so a new key can be put first and old rows re-encrypted at leisure
-(`manage.py rotate_token_keys`).
+(`manage.py rotate_token_keys`, then drop the old keys).
 """
 
 from functools import lru_cache

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .settings_celery import *  # noqa: F403 (the CELERY_ settings and REDIS_URL)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionRevocationMiddleware",
+    "accounts.middleware.SignInErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -102,6 +106,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "billingdash_cache",
+        # Django's default (300 entries, then a third is culled) evicted the installation
+        # tokens of a few hundred orgs every hour: one entry per installation must fit.
+        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=100_000)},
     }
 }
 
@@ -130,6 +137,12 @@ STORAGES = {
         )
     },
 }
+
+# billingdash stores no uploads. MEDIA_URL is set anyway: left empty, Django's test live
+# server treats every path it cannot route as a media file under the working directory
+# (it served the whole project tree, and answered 500 to ``..%2f`` paths).
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "org_list"
@@ -177,10 +190,13 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.GitHubAppSignIn",
+    "accounts.backends.GitHubOAuthSignIn",
 ]
 
 # --- GitHub ------------------------------------------------------------------------
@@ -213,43 +229,65 @@ MEMBERSHIP_TTL_SECONDS = env.int("MEMBERSHIP_TTL_SECONDS", default=900)
 REFRESH_COOLDOWN_SECONDS = env.int("REFRESH_COOLDOWN_SECONDS", default=300)
 BACKFILL_MONTHS = env.int("BACKFILL_MONTHS", default=24)
 
-# --- Celery (namespace CELERY_) -------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
-# The longest retry countdown a task may ask for (a rate-limit reset is at most an hour).
-CELERY_MAX_COUNTDOWN_SECONDS = 3600
-# With acks_late, Redis redelivers an unacknowledged task after the visibility timeout:
-# it must outlast the longest task and the longest countdown, or work would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + CELERY_MAX_COUNTDOWN_SECONDS + 600,
-}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # Zero-setup fallback used by `make demo` when Redis is not reachable: kombu's
-    # filesystem transport, a real broker shared by separate worker and web processes.
-    _broker_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / ".demo" / "broker")))
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE_FILENAME = env.str(
-    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
+# --- Sign-in (social-auth) -----------------------------------------------------------
+# Backends `github-app` and `github-oauth` (accounts/backends.py) read the GITHUB_* values
+# above when called; GITHUB_SIGNIN_CLIENT picks the one /login/ offers. Tokens never go
+# to social-auth's extra_data: the pipeline stores them encrypted in GitHubToken.
+SOCIAL_AUTH_USER_MODEL = "accounts.User"
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+# `next` may only be a path on this site (accounts/strategy.py).
+SOCIAL_AUTH_STRATEGY = "accounts.strategy.BillingdashStrategy"
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_LOGIN_URL = "/login/"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/orgs/"
+# Failures render accounts/signin_error.html (SignInErrorMiddleware), even with DEBUG on.
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_SANITIZE_REDIRECTS = True
+SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS: list[str] = []
+SOCIAL_AUTH_STATE_LIFETIME = 600
+SOCIAL_AUTH_USER_FIELDS = ["username", "email"]
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "accounts.pipeline.user_by_github_id",
+    "accounts.pipeline.username_from_github_id",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "accounts.pipeline.save_profile",
+    "accounts.pipeline.save_tokens",
+    "accounts.pipeline.sync_memberships",
 )
+# GitHub's web origin in the CSP: the sign-in form POSTs here and is redirected to GitHub's
+# authorize page (browsers apply form-action to that redirect), and GitHub Enterprise
+# Server (and the simulator) serve avatars from it.
+for _directive in ("form-action", "img-src"):
+    if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive]:
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(GITHUB_WEB_URL)
+# Tracebacks on debug pages and error reports never show a token or key.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.reporting.RedactingExceptionReporterFilter"
+
+# --- Celery (namespace CELERY_) -------------------------------------------------------
+# billingdash/settings_celery.py, imported at the top: broker, tasks, beat schedule.
+
+# --- Usage collection (usage app) ------------------------------------------------------
+# Lease of the per-org lock; the holder renews it every third of it while it works.
+COLLECTION_LEASE_SECONDS = env.int("COLLECTION_LEASE_SECONDS", default=120)
+# One task collects queued months of an org for at most this long, then re-queues itself.
+COLLECTION_TASK_BUDGET_SECONDS = env.int("COLLECTION_TASK_BUDGET_SECONDS", default=600)
+# 5xx/network failures that outlived the client's own retries: task-level attempts and
+# the base of their exponential backoff (full jitter).
+COLLECTION_MAX_ATTEMPTS = env.int("COLLECTION_MAX_ATTEMPTS", default=5)
+COLLECTION_RETRY_BASE_SECONDS = env.float("COLLECTION_RETRY_BASE_SECONDS", default=30.0)
+# Summary and budgets are read with the current month at most this often; an endpoint
+# that is not available to an org is asked again after COLLECTION_UNAVAILABLE_RECHECK.
+COLLECTION_EXTRAS_INTERVAL_SECONDS = env.int("COLLECTION_EXTRAS_INTERVAL_SECONDS", default=21600)
+COLLECTION_UNAVAILABLE_RECHECK_SECONDS = env.int(
+    "COLLECTION_UNAVAILABLE_RECHECK_SECONDS", default=86400
+)
+# The sweeper re-sends a queued run that is due and has waited this long.
+COLLECTION_STALE_QUEUED_SECONDS = env.int("COLLECTION_STALE_QUEUED_SECONDS", default=900)
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from billingdash.healthz import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("github/", include("accounts.github_urls")),
+    path("", include("accounts.social_urls", namespace="social")),
+    # usage before accounts: usage serves the dashboard and overview URLs.
+    path("", include("usage.urls")),
+    path("", include("accounts.urls")),
 ]

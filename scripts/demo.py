@@ -1,7 +1,8 @@
 """`make demo`: prepare a local demo and run web + worker + beat + the GitHub simulator.
 
-Everything lives in `.demo/` (generated App key and secrets, SQLite database unless
-DATABASE_URL is set, beat schedule, filesystem broker when Redis is not reachable).
+`.demo/` keeps the generated App key and secrets, the beat schedule and the filesystem
+broker (when Redis is not reachable); the database is `db.sqlite3` unless DATABASE_URL
+is set.
 One Ctrl-C stops every process (honcho).
 """
 

@@ -9,8 +9,14 @@ import os
 import pytest
 import redis
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests explore new inputs on every developer run; CI replays a fixed sequence,
+# so a CI failure is reproducible and a green CI run cannot turn red by luck.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if IN_CI else "default")
 
 
 def require_service(ok: bool, what: str) -> None:
@@ -30,6 +36,39 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     if db["ENGINE"] != "django.db.backends.sqlite3":
         base = db.get("TEST", {}).get("NAME") or f"test_{db['NAME']}"
         db.setdefault("TEST", {})["NAME"] = f"{base}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Before the test database is dropped, end the connections that live servers and
+    worker processes may have left open: PostgreSQL refuses to drop a database in use,
+    which would leave it behind on the machine."""
+    yield
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return
+    import psycopg
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    try:
+        with psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1",
+            port=db.get("PORT") or 5432,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=5,
+        ) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db["NAME"]],
+            )
+    except psycopg.Error:
+        pass
 
 
 @pytest.fixture(autouse=True)
@@ -223,3 +262,7 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- Real browsers (Playwright + Debian's Chromium): shared by every browser suite -------
+from tests.browser import chromium, pytest_runtest_makereport, tab, tabs  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Validate every simulator answer against GitHub's OpenAPI description.
 
-`/work/shared/github-api/openapi-subset.json` is the truth. `$ref`s are resolved against the
+`../shared/github-api/openapi-subset.json` is the truth. `$ref`s are resolved against the
 document itself; `x-github-breaking-changes` patches are applied for API version 2026-03-10.
 
 Where GitHub's real behaviour deviates from its own description, the simulator keeps the
@@ -24,7 +24,9 @@ import referencing
 import referencing.jsonschema
 from openapi_schema_validator import OAS30Validator
 
-SPEC_PATH = Path(os.environ.get("GITHUB_API_SPEC", "/work/shared/github-api/openapi-subset.json"))
+from tests.shared import OPENAPI
+
+SPEC_PATH = Path(os.environ.get("GITHUB_API_SPEC") or OPENAPI)
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
 URI = "urn:github-openapi-subset"
 

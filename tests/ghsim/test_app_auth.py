@@ -46,16 +46,20 @@ def test_iss_may_be_client_id_or_app_id(api, config, private_key):
 
 
 @pytest.mark.parametrize(
-    "claims,message",
+    "offsets,message",
     [
-        ({"exp": int(time.time()) - 10}, "'Expiration time' claim ('exp') must be a numeric"),
-        ({"exp": int(time.time()) + 1200}, "'Expiration time' claim ('exp') is too far in"),
-        ({"iat": int(time.time()) - 60, "exp": int(time.time()) + 600}, "is too far in the future"),
-        ({"iat": int(time.time()) + 300, "exp": int(time.time()) + 500}, "'Issued at' claim"),
+        ({"exp": -10}, "'Expiration time' claim ('exp') must be a numeric"),
+        ({"exp": 1200}, "'Expiration time' claim ('exp') is too far in"),
+        ({"iat": -60, "exp": 600}, "is too far in the future"),
+        ({"iat": 300, "exp": 500}, "'Issued at' claim"),
         ({"iat": None}, "'Issued at' claim"),
     ],
 )
-def test_jwt_rules(api, config, private_key, claims, message):
+def test_jwt_rules(api, config, private_key, offsets, message):
+    # Offsets from now, taken when the test runs (not when pytest collects it: a long
+    # suite would otherwise turn "300 s in the future" into the past).
+    now = int(time.time())
+    claims = {k: None if v is None else now + v for k, v in offsets.items()}
     resp = api.get("/app", make_jwt(config, private_key, **claims))
     assert resp.status_code == 401
     assert message in resp.json()["message"]

@@ -7,15 +7,13 @@ import base64
 import hashlib
 import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from tests.ghsim.helpers import CALLBACK
-
-EXAMPLES = Path("/work/shared/github-api/examples")
+from tests.shared import EXAMPLES
 
 
 def example(name: str) -> dict:
