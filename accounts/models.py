@@ -47,6 +47,7 @@ class GitHubToken(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "client"], name="one_token_per_user_client")
         ]
+        verbose_name = "GitHub token"
 
     def __str__(self) -> str:
         return f"{self.get_client_display()} token of {self.user}"
