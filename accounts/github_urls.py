@@ -1,0 +1,12 @@
+"""URLs under ``/github/``: what GitHub calls (the webhook) and where it sends people back
+(the App's Setup URL)."""
+
+from django.urls import path
+
+from .setup import github_setup
+from .webhooks import github_webhook
+
+urlpatterns = [
+    path("webhook/", github_webhook, name="github_webhook"),
+    path("setup/", github_setup, name="github_setup"),
+]

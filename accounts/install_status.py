@@ -1,0 +1,203 @@
+"""Reads for the install wizard: our App's installation on an organization in words, and
+who the organization's owners are (so a billing manager knows whom to ask).
+
+`installation_status` is also what the usage app's progress endpoint reports
+(``usage.progress``): usage may import accounts, never the reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from billingdash import github
+
+from . import services
+from .models import AuditEvent, Installation, Organization, User
+
+log = logging.getLogger(__name__)
+
+# GitHub's permission name for "Administration" (organization), which billing needs.
+BILLING_PERMISSION = "organization_administration"
+OWNERS_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class InstallationStatus:
+    """``state``: ``not_installed``, ``active``, ``missing_permission``, ``suspended``,
+    ``needs_attention`` or ``uninstalled``; ``words``: one sentence for people."""
+
+    state: str
+    words: str
+    installation_id: int | None = None
+    settings_url: str = ""
+
+    @property
+    def readable(self) -> bool:
+        return self.state == "active"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def installation_settings_url(organization: Organization, installation_id: int) -> str:
+    """The installation's page in the org's settings on GitHub (owners only), where an
+    owner reviews permission requests, suspends or uninstalls."""
+    return (
+        f"{settings.GITHUB_WEB_URL}/organizations/{organization.login}"
+        f"/settings/installations/{installation_id}"
+    )
+
+
+def _current(organization: Organization) -> Installation | None:
+    """The installation that decides: a readable one, else the newest live one, else the
+    newest uninstalled one."""
+    installations = list(organization.installations.order_by("-updated_at", "-pk"))
+    for inst in installations:
+        if inst.can_read_billing:
+            return inst
+    live = [i for i in installations if i.state != Installation.State.DELETED]
+    return (live or installations or [None])[0]
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "j F Y") if moment else "recently"
+
+
+def _uninstalled_by(inst: Installation) -> str:
+    event = (
+        AuditEvent.objects.filter(
+            action="installation.removed", details__installation_id=inst.installation_id
+        )
+        .order_by("-at")
+        .first()
+    )
+    if event is None or not event.details.get("sender"):
+        return ""
+    return f" by {event.details['sender']}"
+
+
+def installation_status(*, organization: Organization) -> InstallationStatus:
+    """Our App on `organization`, in words."""
+    inst = _current(organization)
+    login = organization.login
+    if inst is None:
+        words = f"The billingdash App is not installed on {login}."
+        return InstallationStatus("not_installed", words)
+    url = installation_settings_url(organization, inst.installation_id)
+    state, iid = inst.state, inst.installation_id
+    if inst.can_read_billing:
+        return InstallationStatus(
+            "active", f"Installed on {login}: billingdash reads its billing usage.", iid, url
+        )
+    if state == Installation.State.DELETED:
+        words = (
+            f"The billingdash App was uninstalled from {login} on {_when(inst.deleted_at)}"
+            f"{_uninstalled_by(inst)}, so billingdash can no longer read its billing. "
+            "An owner must install it again."
+        )
+        return InstallationStatus("uninstalled", words, iid)
+    if state == Installation.State.SUSPENDED:
+        words = (
+            f"An owner suspended the billingdash App on {login} on {_when(inst.suspended_at)}; "
+            "nothing is collected until an owner unsuspends it in the installation's settings."
+        )
+        return InstallationStatus("suspended", words, iid, url)
+    if state == Installation.State.MISSING_PERMISSION or inst.permissions.get(
+        BILLING_PERMISSION
+    ) not in ("read", "write"):
+        words = (
+            f"The App is installed on {login} without the organization permission "
+            "“Administration: read” that GitHub requires for billing usage. An owner can "
+            "grant it in the installation's settings on GitHub."
+        )
+        return InstallationStatus("missing_permission", words, iid, url)
+    reason = inst.state_reason or "GitHub refused to let the App read billing."
+    words = f"The App on {login} needs attention: {reason}"
+    return InstallationStatus("needs_attention", words, iid, url)
+
+
+# --- owners -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerList:
+    """``source``: ``app`` (every owner, read with our installation's token), ``public``
+    (owners who show their membership publicly, read with the user's token) or
+    ``unavailable`` (GitHub did not say)."""
+
+    source: str
+    owners: list[dict[str, str]] = field(default_factory=list)
+
+
+def _member_view(item: Any) -> dict[str, str] | None:
+    if not isinstance(item, dict) or not item.get("login"):
+        return None
+    login = str(item["login"])
+    return {
+        "login": login,
+        "html_url": str(item.get("html_url") or f"{settings.GITHUB_WEB_URL}/{login}"),
+    }
+
+
+def _members_installation(organization: Organization) -> Installation | None:
+    # GitHub lists private members (and so every owner) only to a token that can read
+    # members: our installation with the Members permission, if it is not suspended.
+    return (
+        organization.installations.filter(
+            state__in=(
+                Installation.State.ACTIVE,
+                Installation.State.MISSING_PERMISSION,
+                Installation.State.NEEDS_ATTENTION,
+            )
+        )
+        .order_by("-updated_at")
+        .filter(permissions__members__in=("read", "write"))
+        .first()
+    )
+
+
+def _list_owners(user: User, login: str, installation: Installation | None) -> OwnerList:
+    if installation is not None and settings.GITHUB_APP_PRIVATE_KEY:
+        try:
+            token = github.installation_token(installation.installation_id)
+            found = github.list_org_members(token, login, role="admin")
+            return OwnerList("app", [m for m in map(_member_view, found) if m])
+        except (github.GitHubError, ImproperlyConfigured) as error:
+            log.info("owners of %s via installation failed: %r", login, error)
+    if user.github_id is None:
+        return OwnerList("unavailable")
+    try:
+        # role=admin lists owners; GitHub shows billing managers (who are not members)
+        # and outsiders only the owners who made their membership public.
+        found = services.with_user_token(
+            user=user, call=lambda token: github.list_org_members(token, login, role="admin")
+        )
+    except services.GitHubAuthorizationLost:
+        return OwnerList("unavailable")
+    except github.GitHubError as error:
+        log.info("public owners of %s failed: %r", login, error)
+        return OwnerList("unavailable")
+    return OwnerList("public", [m for m in map(_member_view, found) if m])
+
+
+def org_owners(*, user: User, login: str, organization: Organization | None) -> OwnerList:
+    """The owners of the organization `login` that GitHub lets us know, cached for a few
+    minutes. ``organization`` is ours when we know it (its installation may list more)."""
+    installation = _members_installation(organization) if organization is not None else None
+    kind = f"app{installation.installation_id}" if installation else f"user{user.pk}"
+    key = f"wizard-owners:{login.lower()}:{kind}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return OwnerList(cached["source"], cached["owners"])
+    result = _list_owners(user, login, installation)
+    if result.source != "unavailable":
+        cache.set(key, {"source": result.source, "owners": result.owners}, OWNERS_CACHE_SECONDS)
+    return result
