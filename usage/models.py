@@ -15,9 +15,20 @@ class UsageItem(models.Model):
 
     `repository` is "" for usage GitHub reports without `repositoryName` (Copilot
     seats, org-wide storage...). Fields GitHub may add later are kept in `extra`.
+
+    The hot table: a large org has a million rows a month, bulk-loaded by
+    `usage.ingest`. Its organization key has no database-level foreign key (the
+    deferred check of a million rows doubled the commit) and no index of its own (the
+    (organization, date) index serves it); Django still cascades deletes itself.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     date = models.DateField()
     product = models.CharField(max_length=100)
     sku = models.CharField(max_length=200)
@@ -31,6 +42,8 @@ class UsageItem(models.Model):
     extra = models.JSONField(null=True, blank=True)
 
     class Meta:
+        # (organization, repository, date) serves the dashboard's one-repository daily
+        # view (usage.reports); it costs about a quarter of a large month's ingest time.
         indexes = [
             models.Index(fields=["organization", "date"], name="usage_item_org_date"),
             models.Index(
@@ -127,12 +140,145 @@ class CollectionRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     ratelimit_remaining = models.IntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Earliest moment of the next attempt (after a rate limit or a 5xx backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
+
+    ACTIVE_STATES = ("queued", "running")
 
     class Meta:
         indexes = [
             models.Index(fields=["organization", "state", "finished_at"], name="run_org_state"),
             models.Index(fields=["state", "queued_at"], name="run_state_queued"),
         ]
+        constraints = [
+            # At most one queued or running collection of a month of an org: a second
+            # beat, a double click or a redelivered message find the existing run.
+            models.UniqueConstraint(
+                fields=["organization", "period"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_active_run_per_org_period",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} {self.period:%Y-%m} {self.trigger} {self.state}"
+
+
+# --- Collection machinery (issue 5) ---------------------------------------------------
+
+
+class OrgLock(models.Model):
+    """A lease: the one collection of this organization that may run right now.
+
+    Claimed with a compare-and-swap ``filter(...).update(...)`` (works on SQLite too),
+    renewed by a heartbeat while the holder works, and free again once `expires_at`
+    passes, so a worker that was killed blocks the organization only for one lease.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    holder = models.CharField(max_length=100, blank=True, help_text='"" when free.')
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lock of {self.organization_id} held by {self.holder or 'nobody'}"
+
+
+class OrgCollectionState(models.Model):
+    """Per-organization bookkeeping of collection: refresh cool-down and backfill."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    refresh_requested_at = models.DateTimeField(null=True, blank=True)
+    backfill_started_at = models.DateTimeField(null=True, blank=True)
+    # Months the last backfill covers, and how many of them were already final then.
+    backfill_months = models.PositiveIntegerField(default=0)
+    backfill_months_skipped = models.PositiveIntegerField(default=0)
+    extras_collected_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time the summary and budgets were read."
+    )
+
+    def __str__(self) -> str:
+        return f"collection state of {self.organization_id}"
+
+
+class EndpointAvailability(models.Model):
+    """Whether an optional billing endpoint answers for an organization. An endpoint that
+    does not (404/403/400) is recorded and asked again only after `next_check_at`."""
+
+    class Endpoint(models.TextChoices):
+        SUMMARY = "summary", "Usage summary"
+        BUDGETS = "budgets", "Budgets"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=20, choices=Endpoint.choices)
+    available = models.BooleanField()
+    checked_at = models.DateTimeField()
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "endpoint"], name="endpoint_availability_unique"
+            )
+        ]
+        verbose_name_plural = "endpoint availability"
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {'available' if self.available else 'unavailable'}"
+
+
+class UsageSummary(models.Model):
+    """GitHub's own totals for a month (`.../usage/summary`), per product and SKU in
+    `items` (amounts as strings, exact), and their sums."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+    gross_amount = money_field()
+    discount_amount = money_field()
+    net_amount = money_field()
+    items = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="usage_summary_unique")
+        ]
+        verbose_name_plural = "usage summaries"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.net_amount}"
+
+
+class Budget(models.Model):
+    """One budget of the organization, as GitHub last listed it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    github_id = models.CharField(max_length=100)
+    budget_type = models.CharField(max_length=50, blank=True)
+    budget_scope = models.CharField(max_length=50, blank=True)
+    budget_entity_name = models.CharField(max_length=300, blank=True)
+    budget_amount = money_field()
+    prevent_further_usage = models.BooleanField(default=False)
+    # GitHub's schema says `budget_product_sku` (a string), its examples send
+    # `budget_product_skus` (a list): both are folded into this list.
+    product_skus = models.JSONField(default=list, blank=True)
+    alerting = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "github_id"], name="budget_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"budget {self.budget_entity_name or self.budget_scope} {self.budget_amount}"
+
+
+# --- Operations (issue 7): the beat/worker heartbeat, defined in usage/heartbeat.py ----
+from .heartbeat import ServiceHeartbeat  # noqa: E402, F401

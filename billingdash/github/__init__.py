@@ -19,13 +19,15 @@ Modules
 ``http``     transport: one `requests.Session` per thread, ``GITHUB_HTTP_*`` timeouts,
              headers (``Accept: application/vnd.github+json``, ``X-GitHub-Api-Version``,
              ``User-Agent: billingdash/<version>``), retries, `paginate`.
+``api_urls`` API URLs and paths under ``GITHUB_API_URL`` (GitHub Enterprise Server too).
 ``calls``    `track_calls()`: HTTP calls made and the last rate-limit budget seen.
 ``clock``    GitHub's time (local time + the offset seen in ``Date`` headers), used for
              JWT claims and installation-token expiry.
 ``errors``   `GitHubError` and its subclasses, and the rules that pick one.
 ``apps``     the App JWT (`app_jwt`) and installation tokens (`installation_token`).
 ``oauth``    user tokens: `exchange_code`, `refresh_user_token` → `TokenSet`.
-``api``      one function per endpoint (users, orgs, App); ``billing`` the billing ones.
+``api``      one function per endpoint (users, orgs, App); ``billing`` the billing ones,
+             ``usage_stream`` the fast decoder of the usage report's items.
 ``types``    TypedDicts of the JSON objects callers read.
 
 Tokens

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from . import errors, http
+from . import api_urls, errors, http
 from .apps import as_app
 from .billing import (
     check_billing_access,
@@ -41,7 +41,7 @@ __all__ = [
     "revoke_installation_token",
 ]
 
-_seg = http.quote_segment
+_seg = api_urls.quote_segment
 
 
 def _object(data: Any, what: str) -> Any:

@@ -1,15 +1,15 @@
 """Billing endpoints of the enhanced billing platform (organization scope).
 
-The usage report is streamed: `iter_billing_usage` parses ``usageItems`` incrementally
-with ijson over the raw HTTP body, so a month of a million items never sits in memory,
-and every number stays exact (`int` or `Decimal`).
+The usage report is streamed: `iter_billing_usage` decodes ``usageItems`` from the raw
+HTTP body a megabyte at a time (msgspec, `usage_stream`; ijson for a body of another
+shape), so a month of a million items never sits in memory, and every number stays
+exact (`int` or `Decimal`).
 https://docs.github.com/rest/billing/usage
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +17,11 @@ import ijson
 import requests
 import urllib3.exceptions
 
-from . import errors, http
+from . import api_urls, errors, http, usage_stream
 from .types import Budget, UsageItem, UsageSummary
 
 __all__ = [
+    "UsageStream",
     "check_billing_access",
     "get_billing_usage_summary",
     "iter_billing_usage",
@@ -31,60 +32,35 @@ __all__ = [
 _REQUIRED_USAGE_KEYS = frozenset(
     {"date", "product", "sku", "quantity", "unitType", "netAmount", "grossAmount"}
 )
-# Keep this much of the body's start, to check an empty report's shape.
-_HEAD_BYTES = 64 * 1024
-_READ_BYTES = 64 * 1024
+_END = object()
 # Budgets: GitHub's maximum page size, and a stop against a server that never ends.
 _BUDGETS_PER_PAGE = 100
 _MAX_BUDGET_PAGES = 1000
 
 
 def _org(org: str) -> str:
-    return http.quote_segment(org)
+    return api_urls.quote_segment(org)
 
 
-class _Body:
-    """A file-like view of the raw (decompressed) body for ijson that remembers the
-    first bytes it read."""
-
-    def __init__(self, response: requests.Response) -> None:
-        self._raw = response.raw
-        self.head = bytearray()
-        self.size = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson probes read(0) to learn bytes vs str
-            return b""
-        # Never "read everything": a negative size reads one chunk.
-        chunk = self._raw.read(size if size > 0 else _READ_BYTES, decode_content=True) or b""
-        if len(self.head) < _HEAD_BYTES:
-            self.head += chunk[: _HEAD_BYTES - len(self.head)]
-        self.size += len(chunk)
-        return chunk
-
-
-def _check_empty_report(body: _Body, **where: Any) -> None:
-    """No item came out: make sure the body really was ``{"usageItems": []}``."""
-    if body.size <= _HEAD_BYTES:
-        try:
-            data = json.loads(bytes(body.head))
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("usageItems"), list):
-            return
-    raise errors.MalformedResponse("usage report has no usageItems list", **where)
-
-
-def _usage_items(response: requests.Response, path: str) -> Iterator[UsageItem]:
+def _usage_batches(response: requests.Response, path: str) -> Iterator[list[Any]]:
+    """The report's items in lists, as decoded (not validated), mapping every failure
+    of the body to `MalformedResponse` or `NetworkError`."""
     where: dict[str, Any] = {"status": response.status_code, "method": "GET", "path": path}
-    body = _Body(response)
+    raw = response.raw
     count = 0
+
+    def read(size: int) -> bytes:
+        return raw.read(size, decode_content=True) or b""
+
     try:
-        for item in ijson.items(body, "usageItems.item", use_float=False):
-            if not isinstance(item, dict) or not item.keys() >= _REQUIRED_USAGE_KEYS:
-                raise errors.MalformedResponse(f"usage item #{count + 1} lacks fields", **where)
-            count += 1
-            yield item  # type: ignore[misc]
+        for batch in usage_stream.decode_batches(read):
+            count += len(batch)
+            yield batch
+    except usage_stream.InvalidJSON as exc:
+        raise errors.MalformedResponse(
+            f"usage report is invalid or truncated JSON after {count} item(s): {exc}",
+            **where,
+        ) from None
     except ijson.JSONError as exc:
         # Not quoting the parser's message: it may echo body text.
         raise errors.MalformedResponse(
@@ -101,19 +77,68 @@ def _usage_items(response: requests.Response, path: str) -> Iterator[UsageItem]:
             f"usage report body broke off after {count} item(s) ({type(exc).__name__})",
             **where,
         ) from exc
-    if count == 0:
-        _check_empty_report(body, **where)
+
+
+class UsageStream:
+    """The usage report's items, one by one (an iterator), or in lists (`batches`).
+
+    Nothing is sent before the first item or batch is asked for. Iterating checks each
+    item is an object with the fields GitHub marks as required; `batches` hands the
+    decoded items over as they are (for a bulk loader that validates them itself).
+    `close()` (or exhausting it) releases the connection.
+    """
+
+    def __init__(self, send: Callable[[], requests.Response], path: str) -> None:
+        self._send = send
+        self._path = path
+        self._batches: Iterator[list[Any]] = self._run()
+        self._items: Iterator[Any] = iter(())
+        self._count = 0
+        self._where: dict[str, Any] = {"method": "GET", "path": path}
+
+    def _run(self) -> Iterator[list[Any]]:
+        response = self._send()
+        self._where["status"] = response.status_code
+        try:
+            yield from _usage_batches(response, self._path)
+        finally:
+            response.close()
+
+    def __iter__(self) -> UsageStream:
+        return self
+
+    def __next__(self) -> UsageItem:
+        item = next(self._items, _END)
+        while item is _END:
+            self._items = iter(next(self._batches))  # StopIteration ends the stream
+            item = next(self._items, _END)
+        self._count += 1
+        if not isinstance(item, dict) or not item.keys() >= _REQUIRED_USAGE_KEYS:
+            raise errors.MalformedResponse(f"usage item #{self._count} lacks fields", **self._where)
+        return item  # type: ignore[return-value]
+
+    def batches(self) -> Iterator[list[Any]]:
+        """The remaining items, in lists of a few thousand, unvalidated."""
+        rest = list(self._items)
+        self._items = iter(())
+        if rest:
+            yield rest
+        yield from self._batches
+
+    def close(self) -> None:
+        self._batches.close()
 
 
 def iter_billing_usage(
     token: str, org: str, *, year: int, month: int, day: int | None = None
-) -> Iterator[UsageItem]:
+) -> UsageStream:
     """Stream the usage report's items for a month (or one day of it).
 
-    A generator: the request is sent on the first ``next()``. Numbers are `int` or
-    `Decimal`. Invalid or truncated JSON raises `MalformedResponse`, possibly after
-    some items were yielded: treat a failed stream as void (the body cannot be resumed,
-    so nothing retries it midway; 5xx before the body starts are retried as usual).
+    Lazy: the request is sent on the first ``next()`` (or batch). Numbers are `int` or
+    `Decimal`; keys GitHub adds are kept. Invalid or truncated JSON raises
+    `MalformedResponse`, possibly after some items were yielded: treat a failed stream
+    as void (the body cannot be resumed, so nothing retries it midway; 5xx before the
+    body starts are retried as usual).
     Needs the org's Administration (read) permission and the enhanced billing platform.
     https://docs.github.com/rest/billing/usage#get-billing-usage-report-for-an-organization
     """
@@ -121,11 +146,11 @@ def iter_billing_usage(
     params: dict[str, int] = {"year": int(year), "month": int(month)}
     if day is not None:
         params["day"] = int(day)
-    response = http.request("GET", path, token=token, params=params, stream=True)
-    try:
-        yield from _usage_items(response, http.api_path(path))
-    finally:
-        response.close()
+
+    def send() -> requests.Response:
+        return http.request("GET", path, token=token, params=params, stream=True)
+
+    return UsageStream(send, api_urls.api_path(path))
 
 
 def get_billing_usage_summary(

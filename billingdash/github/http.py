@@ -4,7 +4,8 @@ One `requests.Session` per thread (and a fresh one after a fork, for Celery's pr
 pool), connect/read timeouts, GitHub's headers, retries with exponential backoff and
 full jitter for 5xx and network errors only, typed errors for everything else, `Link`
 pagination, and `track_calls()` accounting. Rate limits are raised at once with the
-time to wait; nothing here ever sleeps for a rate limit.
+time to wait; nothing here ever sleeps for a rate limit. Which URLs may carry a token,
+and how paths become URLs, is `api_urls`.
 """
 
 from __future__ import annotations
@@ -19,24 +20,20 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
 from django.conf import settings
 
 from . import calls, clock, errors
+from .api_urls import api_url, is_api_url, log_path
 from .calls import CallStats, track_calls
 
 __all__ = [
     "CallStats",
-    "api_path",
-    "api_url",
     "backoff_delay",
-    "is_api_url",
     "paginate",
     "parse_json",
-    "quote_segment",
     "request",
     "request_json",
     "send",
@@ -114,52 +111,6 @@ class _Bearer(requests.auth.AuthBase):
         return "_Bearer('***')"
 
 
-# --- URLs -----------------------------------------------------------------------------
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def is_api_url(url: str) -> bool:
-    """True when `url` is under ``settings.GITHUB_API_URL`` (same scheme, host, port and
-    base path): only such links are followed with a token."""
-    base = settings.GITHUB_API_URL.rstrip("/")
-    if _origin(url) != _origin(base):
-        return False
-    base_path = urlsplit(base).path.rstrip("/")
-    path = urlsplit(url).path
-    return path == base_path or path.startswith(base_path + "/")
-
-
-def api_url(path: str) -> str:
-    """Resolve an API path (``/user``) against ``GITHUB_API_URL``, which may carry a
-    GHES-style base path (``https://host/api/v3``); absolute URLs must be under it."""
-    if path.startswith(("http://", "https://")):
-        if not is_api_url(path):
-            raise ValueError("refusing to send a GitHub token outside GITHUB_API_URL")
-        return path
-    if not path.startswith("/"):
-        raise ValueError(f"API paths start with '/': {path!r}")
-    return settings.GITHUB_API_URL.rstrip("/") + path
-
-
-def _log_path(url: str) -> str:
-    return urlsplit(url).path or "/"
-
-
-def api_path(path: str) -> str:
-    """The URL path GitHub sees for an API path (for error messages and logs)."""
-    return _log_path(api_url(path))
-
-
-def quote_segment(value: str | int) -> str:
-    """Quote one path segment (an org login, a username): ``/`` and friends included.
-    Logins are case-insensitive at GitHub and sent as given."""
-    return quote(str(value), safe="")
-
-
 # --- sending --------------------------------------------------------------------------
 
 
@@ -228,7 +179,7 @@ def send(
     if is_api_url(url):
         all_headers["X-GitHub-Api-Version"] = settings.GITHUB_API_VERSION
     all_headers.update(headers or {})
-    path = _log_path(url)
+    path = log_path(url)
 
     for attempt in range(1, attempts + 1):
         calls.count_call()
@@ -334,7 +285,7 @@ def parse_json(response: requests.Response) -> Any:
             status=response.status_code,
             headers=response.headers,
             method=response.request.method if response.request else None,
-            path=_log_path(response.url),
+            path=log_path(response.url),
         ) from None
     if response.status_code == 204 or not content:
         return None
@@ -346,7 +297,7 @@ def parse_json(response: requests.Response) -> Any:
             status=response.status_code,
             headers=response.headers,
             method=response.request.method if response.request else None,
-            path=_log_path(response.url),
+            path=log_path(response.url),
         ) from None
 
 
@@ -391,7 +342,7 @@ def paginate(
                 status=response.status_code,
                 headers=response.headers,
                 method="GET",
-                path=_log_path(url),
+                path=log_path(url),
             )
         yield from items
         next_url = response.links.get("next", {}).get("url")
@@ -403,7 +354,7 @@ def paginate(
                 status=response.status_code,
                 headers=response.headers,
                 method="GET",
-                path=_log_path(url),
+                path=log_path(url),
             )
         seen.add(next_url)
         # The next link already carries every query parameter.

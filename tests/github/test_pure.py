@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billingdash import github
-from billingdash.github import errors, http
+from billingdash.github import api_urls, errors, http
 from billingdash.github.apps import app_jwt
 from billingdash.github.errors import from_response, parse_accepted_permissions
 from billingdash.github.oauth import TokenSet
@@ -181,31 +181,31 @@ def test_errors_pickle_round_trip():
 
 def test_api_urls_ghes_layout(settings):
     settings.GITHUB_API_URL = "https://ghe.example.com/api/v3"
-    assert http.api_url("/user") == "https://ghe.example.com/api/v3/user"
-    assert http.is_api_url("https://ghe.example.com/api/v3/user/orgs?page=2")
-    assert http.is_api_url("https://GHE.example.com/api/v3/user")
-    assert not http.is_api_url("https://ghe.example.com/user")  # outside the base path
-    assert not http.is_api_url("https://ghe.example.com/api/v30/user")
-    assert not http.is_api_url("http://ghe.example.com/api/v3/user")  # scheme downgrade
-    assert not http.is_api_url("https://ghe.example.com:8443/api/v3/user")
-    assert not http.is_api_url("https://evil.example/api/v3/user")
+    assert api_urls.api_url("/user") == "https://ghe.example.com/api/v3/user"
+    assert api_urls.is_api_url("https://ghe.example.com/api/v3/user/orgs?page=2")
+    assert api_urls.is_api_url("https://GHE.example.com/api/v3/user")
+    assert not api_urls.is_api_url("https://ghe.example.com/user")  # outside the base path
+    assert not api_urls.is_api_url("https://ghe.example.com/api/v30/user")
+    assert not api_urls.is_api_url("http://ghe.example.com/api/v3/user")  # scheme downgrade
+    assert not api_urls.is_api_url("https://ghe.example.com:8443/api/v3/user")
+    assert not api_urls.is_api_url("https://evil.example/api/v3/user")
     with pytest.raises(ValueError):
-        http.api_url("https://evil.example/api/v3/user")
+        api_urls.api_url("https://evil.example/api/v3/user")
     with pytest.raises(ValueError):
-        http.api_url("user")
+        api_urls.api_url("user")
 
 
 def test_api_urls_dotcom(settings):
     settings.GITHUB_API_URL = "https://api.github.com"
-    assert http.api_url("/app") == "https://api.github.com/app"
-    assert http.is_api_url("https://api.github.com/user/orgs?page=3")
-    assert not http.is_api_url("https://github.com/user/orgs")
+    assert api_urls.api_url("/app") == "https://api.github.com/app"
+    assert api_urls.is_api_url("https://api.github.com/user/orgs?page=3")
+    assert not api_urls.is_api_url("https://github.com/user/orgs")
 
 
 def test_quote_segment():
-    assert http.quote_segment("acme-corp") == "acme-corp"
-    assert http.quote_segment("../app") == "..%2Fapp"
-    assert http.quote_segment("a b?c#d") == "a%20b%3Fc%23d"
+    assert api_urls.quote_segment("acme-corp") == "acme-corp"
+    assert api_urls.quote_segment("../app") == "..%2Fapp"
+    assert api_urls.quote_segment("a b?c#d") == "a%20b%3Fc%23d"
 
 
 @given(attempt=st.integers(min_value=1, max_value=60), base=st.floats(0, 10))

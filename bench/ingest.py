@@ -1,0 +1,260 @@
+"""Ingest benchmark: one org, one month of ~1,000,000 usage line items served by the
+simulator (a separate process), streamed through the GitHub client into PostgreSQL
+(COPY) with the month's rollups, in one transaction; next to a plain COPY of the same
+rows into a bare table, measured in the same run.
+
+The simulator keeps the rendered month in memory (``SIM_USAGE_CACHE_MB``; one untimed
+request warms it), so the timings are of our ingest, not of the simulator's generator,
+which shares the machine's cores. Before each timed load the usage tables are vacuumed
+(untimed), as autovacuum would have between two collections.
+
+    python -m bench.ingest [--items 1000000] [--no-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from . import common
+
+SKUS_PER_REPO = 10
+CACHE_MB = 1024  # the simulator's memory for rendered reports (the month is ~280 MB)
+USAGE_TABLES = ("usage_usageitem", "usage_dailyusage", "usage_monthlyrepositoryusage")
+
+
+def _full_month() -> date:
+    """The previous month: complete, so its size is known in advance."""
+    first = date.today().replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def _days(period: date) -> int:
+    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+    return (nxt - period).days
+
+
+def _raw_rows(token: str, login: str, period: date, org_id: int) -> list[tuple[Any, ...]]:
+    """The same rows as plain tuples, built (untimed) from the same report."""
+    from billingdash import github
+
+    rows = []
+    for it in github.iter_billing_usage(token, login, year=period.year, month=period.month):
+        rows.append(
+            (
+                org_id,
+                it["date"][:10],
+                it["product"],
+                it["sku"],
+                it["unitType"],
+                it["quantity"],
+                it.get("pricePerUnit", 0),
+                it["grossAmount"],
+                it.get("discountAmount", 0),
+                it["netAmount"],
+                it.get("repositoryName") or "",
+                None,
+            )
+        )
+    return rows
+
+
+def _raw_copy(rows: list[tuple[Any, ...]]) -> float:
+    """Plain COPY (or executemany on SQLite) into a bare table; returns seconds."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_bare_items")
+        cursor.execute(
+            "CREATE TABLE bench_bare_items (organization_id bigint, date date, product "
+            "varchar(100), sku varchar(200), unit_type varchar(100), quantity numeric(28,10), "
+            "price_per_unit numeric(28,10), gross_amount numeric(28,10), discount_amount "
+            "numeric(28,10), net_amount numeric(28,10), repository varchar(300), extra text)"
+        )
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY bench_bare_items FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = "INSERT INTO bench_bare_items VALUES (" + ", ".join(["%s"] * 12) + ")"
+            for i in range(0, len(rows), 5000):
+                cursor.executemany(sql, [tuple(map(_sqlite, r)) for r in rows[i : i + 5000]])
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_bare_items")
+    return elapsed
+
+
+def _sqlite(value: Any) -> Any:
+    from decimal import Decimal
+
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _body_bytes(token: str, login: str, period: date) -> tuple[int, float]:
+    """Read the raw report once (untimed warm-up: the simulator renders and keeps it);
+    returns its size and the seconds it took."""
+    from billingdash.github import http
+
+    started = time.perf_counter()
+    path = f"/organizations/{login}/settings/billing/usage"
+    params = {"year": period.year, "month": period.month}
+    response = http.request("GET", path, token=token, params=params, stream=True)
+    size = 0
+    try:
+        while chunk := response.raw.read(1 << 20, decode_content=True):
+            size += len(chunk)
+    finally:
+        response.close()
+    return size, time.perf_counter() - started
+
+
+def _database_only(org_id: int, period: date, token: str, login: str) -> float:
+    """The database's share of a replace: COPY text formatted beforehand (untimed), then
+    delete the month, COPY it and its rollups in, commit. The floor for ours."""
+    from django.db import connection, transaction
+
+    from billingdash import github
+    from usage import ingest, ingest_rows
+
+    rows = ingest_rows.Rows(org_id, period, lambda: None)
+    stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
+    chunks = list(rows.copy_text(stream.batches()))
+    start, end = ingest.month_bounds(period)
+    common.vacuum(*USAGE_TABLES)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        ingest._delete_month(org_id, start, end)
+        ingest._copy(cursor, ingest.ITEM_TABLE, ingest.ITEM_COLUMNS, chunks)
+        ingest._copy_rollups(rows, start)
+    return time.perf_counter() - started
+
+
+def run(items: int = 1_000_000, cache: bool = True) -> dict[str, Any]:
+    common.setup_django()
+    from django.db import connection
+
+    from accounts.models import Installation, Organization
+    from billingdash import github
+    from usage.ingest import month_replace
+    from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+
+    period = _full_month()
+    repos = math.ceil(items / (_days(period) * SKUS_PER_REPO))
+    login = "bench-large"
+    sim_env = {"SIM_USAGE_CACHE_MB": str(CACHE_MB if cache else 0)}
+    with common.simulator(**sim_env) as (config, pem, web, control):
+        common.apply_settings(common.github_env(config, pem, web))
+        info = control.create_org(
+            login, repos=repos, skus_per_repo=SKUS_PER_REPO, density=1.0, created_months_ago=3
+        )
+        inst = control.install(login)
+        Organization.objects.filter(github_id=info["id"]).delete()
+        org = Organization.objects.create(github_id=info["id"], login=login)
+        Installation.objects.filter(installation_id=inst["id"]).delete()
+        Installation.objects.create(
+            installation_id=inst["id"],
+            organization=org,
+            account_id=info["id"],
+            account_login=login,
+            permissions=inst["permissions"],
+        )
+        github.forget_installation_token(inst["id"])  # cached by an earlier run's simulator
+        token = github.installation_token(inst["id"])
+        body_bytes, render_s = _body_bytes(token, login, period)
+
+        def ours() -> tuple[int, float]:
+            common.vacuum(*USAGE_TABLES)
+            started = time.perf_counter()
+            stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
+            result = month_replace(organization_id=org.pk, period=period, items=stream)
+            return result.items, time.perf_counter() - started
+
+        n, first = ours()
+        peak_ours = common.peak_rss_mib()
+        _, replace = ours()
+        assert UsageItem.objects.filter(organization=org).count() == n
+        rollups = (
+            DailyUsage.objects.filter(organization=org).count(),
+            MonthlyRepositoryUsage.objects.filter(organization=org).count(),
+        )
+        # Context: the client alone (HTTP + JSON decode, nothing stored).
+        started = time.perf_counter()
+        stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
+        parsed = sum(len(batch) for batch in stream.batches())
+        parse_only = time.perf_counter() - started
+        database_only = _database_only(org.pk, period, token, login)
+        rows = _raw_rows(token, login, period, org.pk)
+        raw = _raw_copy(rows)
+        del rows
+        assert parsed == n
+    result = {
+        "vendor": connection.vendor,
+        "items": n,
+        "rollup_rows": rollups,
+        "body_mb": body_bytes / 1e6,
+        "cache": cache,
+        "render_s": render_s,
+        "ours_first_s": first,
+        "ours_replace_s": replace,
+        "parse_only_s": parse_only,
+        "database_only_s": database_only,
+        "raw_s": raw,
+        "peak_rss_mib": peak_ours,
+    }
+    Organization.objects.filter(pk=org.pk).delete()
+    return result
+
+
+def report(r: dict[str, Any]) -> None:
+    n = r["items"]
+    raw_rate = n / r["raw_s"]
+    print("== ingest: one month of one org, simulator -> client -> COPY + rollups ==")
+    print(
+        f"data: {n:,} line items in one month ({r['body_mb']:.0f} MB of JSON), "
+        f"rollups {r['rollup_rows'][0]:,} daily + {r['rollup_rows'][1]:,} repository rows, "
+        f"database {r['vendor']}"
+    )
+    if r["cache"]:
+        print(
+            f"simulator: month rendered once untimed ({r['render_s']:.2f} s) and served "
+            "from its memory; usage tables vacuumed (untimed) before each load"
+        )
+    else:
+        print("simulator: renders the month on every request (--no-cache)")
+
+    def line(label: str, seconds: float, unit: str = "items/s", ratio: bool = True) -> None:
+        rate = n / seconds
+        tail = f"  ratio {rate / raw_rate:.2f} of raw" if ratio else ""
+        print(f"{label:24s}: {seconds:7.2f} s  {rate:10,.0f} {unit}{tail}")
+
+    line("ours, first load", r["ours_first_s"])
+    line("ours, replace (rerun)", r["ours_replace_s"])
+    line("raw COPY, bare table", r["raw_s"], "rows/s", ratio=False)
+    line("client only (HTTP+parse)", r["parse_only_s"])
+    line("database only (replace)", r["database_only_s"])
+    print(
+        "  (client only: the report decoded, nothing stored; database only: the same "
+        "month's COPY text formatted beforehand, then delete + COPY + rollups + commit; "
+        f"ours, replace takes {r['ours_replace_s'] / r['database_only_s']:.2f}x that)"
+    )
+    print(f"peak memory (ours): {r['peak_rss_mib']:.0f} MiB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest")
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument(
+        "--no-cache", action="store_true", help="the simulator renders every request"
+    )
+    args = parser.parse_args(argv)
+    report(run(args.items, cache=not args.no_cache))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""The worker side of collection: take the org's lease, collect its due months (newest
+first), record each run, decide what happens after an error.
+
+Error policy (GitHub's answers, after the client's own retries):
+
+- rate limit (primary or secondary): the run goes back to the queue with
+  ``not_before`` = GitHub's reset and the task is re-sent with that countdown; the
+  worker never sleeps. Rate limits are per installation, so the org's other months
+  wait too.
+- 5xx / network: the run is retried ``COLLECTION_MAX_ATTEMPTS`` times with exponential
+  backoff and full jitter, then fails.
+- 401 (after one fresh token), 403, 404 from the installation token or its creation:
+  the installation is marked "needs attention" (suspended, uninstalled or permission
+  removed); the org's queued runs are skipped and the schedule leaves it alone until a
+  webhook or the reconciliation makes it active again.
+- 400 on a recent month: the org is not on the enhanced billing platform.
+- malformed data (bad JSON, an item that is not a usage line, a value the database
+  refuses): the run fails with the reason and the month keeps its previous data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError, DataError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Installation, Organization
+from billingdash import github
+
+from . import ingest, periods
+from .extras import extras_collect
+from .locks import LeaseKeeper, LeaseLost, lease_acquire, lease_confirm, lease_release
+from .models import CollectionRun
+from .selectors import installation_for_collection
+from .services import runs_skip_queued
+
+log = logging.getLogger(__name__)
+State = CollectionRun.State
+
+
+@dataclass
+class Step:
+    """What one run's attempt tells the loop: re-send the task after `retry_in` seconds,
+    or stop collecting this org (`stop`)."""
+
+    retry_in: float | None = None
+    stop: bool = False
+
+
+@dataclass
+class DrainResult:
+    runs: int = 0
+    busy: bool = False
+    retry_in: float | None = None
+
+
+def max_countdown() -> int:
+    return int(getattr(settings, "CELERY_MAX_COUNTDOWN_SECONDS", 3600))
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Full-jitter exponential backoff for task-level retries, capped by the longest
+    countdown the broker's visibility timeout allows."""
+    ceiling = settings.COLLECTION_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    return random.uniform(ceiling / 2, min(ceiling, max_countdown()))
+
+
+def _due_runs(organization_id: int):
+    now = timezone.now()
+    return CollectionRun.objects.filter(
+        organization_id=organization_id, state__in=(State.QUEUED, State.RUNNING)
+    ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+
+
+def org_collect_due(*, organization_id: int, holder: str) -> DrainResult:
+    """Collect the org's due runs under its lease, newest month first, for at most
+    ``COLLECTION_TASK_BUDGET_SECONDS``. A running run found here is one whose worker
+    died (we hold the lease now): it is resumed."""
+    result = DrainResult()
+    deadline = time.monotonic() + settings.COLLECTION_TASK_BUDGET_SECONDS
+    while True:
+        if not lease_acquire(organization_id=organization_id, holder=holder):
+            result.busy = True
+            return result
+        try:
+            with LeaseKeeper(organization_id=organization_id, holder=holder) as keeper:
+                while run := _due_runs(organization_id).order_by("-period", "pk").first():
+                    if time.monotonic() > deadline:
+                        result.retry_in = 0
+                        return result
+                    step = run_collect(run=run, keeper=keeper)
+                    result.runs += 1
+                    if step.retry_in is not None:
+                        result.retry_in = step.retry_in
+                        return result
+                    if step.stop:
+                        return result
+        except LeaseLost:
+            log.warning("lost the lease of org %s; its new holder carries on", organization_id)
+            return result
+        finally:
+            lease_release(organization_id=organization_id, holder=holder)
+        # A run queued while we released the lease saw it taken and left: look again.
+        if not _due_runs(organization_id).exists():
+            return result
+
+
+def _finish(run: CollectionRun, state: str, error: str = "", **fields) -> None:
+    fields.setdefault("finished_at", timezone.now())
+    CollectionRun.objects.filter(pk=run.pk).update(state=state, error=error[:4000], **fields)
+
+
+def _requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
+    CollectionRun.objects.filter(pk=run.pk).update(
+        state=State.QUEUED,
+        not_before=timezone.now() + timedelta(seconds=wait),
+        error=error[:4000],
+        **fields,
+    )
+
+
+def _needs_attention(installation: Installation, reason: str) -> None:
+    # Only an active installation: a webhook may already know better (deleted...).
+    Installation.objects.filter(pk=installation.pk, state=Installation.State.ACTIVE).update(
+        state=Installation.State.NEEDS_ATTENTION, state_reason=reason[:300]
+    )
+
+
+def _record_budget(installation: Installation, stats: github.CallStats) -> None:
+    if stats.remaining is not None:
+        Installation.objects.filter(pk=installation.pk).update(
+            ratelimit_remaining=stats.remaining, ratelimit_reset_at=stats.reset_at
+        )
+
+
+def _collect_month(
+    run: CollectionRun,
+    org: Organization,
+    installation: Installation,
+    keeper: LeaseKeeper,
+    stats: github.CallStats,
+) -> ingest.IngestResult:
+    period: date = run.period
+
+    def before_commit(result: ingest.IngestResult) -> None:
+        # Fence: still our lease? Then the run and the org are recorded with the data.
+        keeper.check()
+        lease_confirm(organization_id=org.pk, holder=keeper.holder)
+        now = timezone.now()
+        _finish(
+            run,
+            State.SUCCEEDED,
+            finished_at=now,
+            items=result.items,
+            api_calls=F("api_calls") + stats.calls,
+            ratelimit_remaining=stats.remaining,
+        )
+        Organization.objects.filter(pk=org.pk).update(
+            last_collected_at=now, billing_platform=Organization.BillingPlatform.ENHANCED
+        )
+
+    for attempt in (1, 2):
+        token = github.installation_token(installation.installation_id)
+        try:
+            if period == periods.current_month():
+                # Small and optional, read first: a rate limit here defers the run before
+                # the big download; their own failures never fail the run (see extras).
+                extras_collect(organization=org, token=token, period=period)
+            return ingest.month_replace(
+                organization_id=org.pk,
+                period=period,
+                items=github.iter_billing_usage(
+                    token, org.login, year=period.year, month=period.month
+                ),
+                check=keeper.check,
+                before_commit=before_commit,
+            )
+        except github.Unauthorized:
+            # The cached token may have been revoked: forget it and try once with a new one.
+            github.forget_installation_token(installation.installation_id)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
+    """One attempt at one run. Records the outcome on the run; never raises for
+    GitHub's answers (see the module docstring)."""
+    claimed = CollectionRun.objects.filter(
+        pk=run.pk, state__in=(State.QUEUED, State.RUNNING)
+    ).update(
+        state=State.RUNNING,
+        started_at=timezone.now(),
+        finished_at=None,
+        not_before=None,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return Step()
+    run.refresh_from_db()
+    if run.attempts > 2 * settings.COLLECTION_MAX_ATTEMPTS:
+        # Started again and again without ever finishing (its worker keeps dying).
+        _finish(run, State.FAILED, f"abandoned after {run.attempts - 1} interrupted attempts")
+        return Step()
+    org = Organization.objects.get(pk=run.organization_id)
+    if org.collection_paused:
+        _finish(run, State.SKIPPED, "collection of this organization is paused")
+        return Step()
+    installation = installation_for_collection(org)
+    if installation is None:
+        reason = "no active installation of the App can read this organization's billing"
+        _finish(run, State.SKIPPED, reason)
+        runs_skip_queued(organization_id=org.pk, reason=reason)
+        return Step(stop=True)
+
+    with github.track_calls() as stats:
+        try:
+            result = _collect_month(run, org, installation, keeper, stats)
+        except github.RateLimited as exc:
+            wait = min(max_countdown(), exc.retry_after + random.uniform(0, 3))
+            _record_budget(installation, stats)
+            _requeue(
+                run,
+                wait,
+                f"{exc.kind} rate limit of GitHub; next attempt after {exc.reset_at:%H:%M:%S} UTC",
+                attempts=F("attempts") - 1,  # a deferral, not a failed attempt
+                api_calls=F("api_calls") + stats.calls,
+                ratelimit_remaining=stats.remaining,
+            )
+            return Step(retry_in=wait)
+        except (github.ServerError, github.NetworkError) as exc:
+            calls = {"api_calls": F("api_calls") + stats.calls}
+            if run.attempts < settings.COLLECTION_MAX_ATTEMPTS:
+                wait = backoff_seconds(run.attempts)
+                _requeue(run, wait, f"attempt {run.attempts} failed: {exc}", **calls)
+                return Step(retry_in=wait)
+            _finish(run, State.FAILED, f"gave up after {run.attempts} attempts: {exc}", **calls)
+            return Step()
+        except (github.Unauthorized, github.Forbidden, github.NotFound) as exc:
+            reason = (
+                f"GitHub refused the installation token ({exc.status}): the App may be "
+                f"suspended, uninstalled or lack the Administration permission. {exc.message}"
+            )
+            _needs_attention(installation, reason)
+            _finish(run, State.FAILED, reason, api_calls=F("api_calls") + stats.calls)
+            runs_skip_queued(organization_id=org.pk, reason=reason)
+            return Step(stop=True)
+        except github.BadRequest as exc:
+            calls = {"api_calls": F("api_calls") + stats.calls}
+            if run.period >= periods.previous_month():
+                # GitHub answers 400 to orgs not on the enhanced billing platform.
+                Organization.objects.filter(pk=org.pk).update(
+                    billing_platform=Organization.BillingPlatform.UNAVAILABLE
+                )
+                reason = f"not on GitHub's enhanced billing platform: {exc.message}"
+                _finish(run, State.FAILED, reason, **calls)
+                runs_skip_queued(organization_id=org.pk, reason=reason)
+                return Step(stop=True)
+            _finish(run, State.FAILED, f"GitHub refused this month: {exc}", **calls)
+            return Step()
+        except (github.MalformedResponse, DataError) as exc:
+            what = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else repr(exc)
+            _finish(
+                run,
+                State.FAILED,
+                f"GitHub sent malformed usage data; the previous data is kept. {what}",
+                api_calls=F("api_calls") + stats.calls,
+            )
+            return Step()
+        except SoftTimeLimitExceeded:
+            _finish(run, State.FAILED, "the collection took longer than the task time limit")
+            raise
+        except LeaseLost:
+            raise
+        except github.GitHubError as exc:
+            _finish(run, State.FAILED, f"unexpected answer from GitHub: {exc}")
+            return Step()
+        except DatabaseError:
+            raise  # the database is gone: the lease expires, the sweeper re-sends
+        except Exception as exc:
+            # A bug must not send the run round the sweeper for ever: fail it, say why.
+            log.exception("collection of run %s failed", run.pk)
+            _finish(run, State.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+            return Step()
+        _record_budget(installation, stats)
+    log.info("collected %s %s: %d items", org, f"{run.period:%Y-%m}", result.items)
+    return Step()

@@ -1,0 +1,111 @@
+"""Reads about collection: which orgs to collect, their last run, backfill progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Installation, Organization
+
+from . import periods
+from .models import CollectionRun, OrgCollectionState
+
+# The org permission GitHub's billing endpoints need ("Administration: read").
+BILLING_PERMISSION = "organization_administration"
+_READABLE = ("read", "write")
+
+
+def _readable_installations() -> Q:
+    # SQL twin of `Installation.can_read_billing`.
+    return Q(
+        installations__state=Installation.State.ACTIVE,
+        **{f"installations__permissions__{BILLING_PERMISSION}__in": _READABLE},
+    )
+
+
+def orgs_collectable(*, include_unavailable: bool = False) -> QuerySet[Organization]:
+    """Orgs the schedule collects: not paused, with an active installation that can read
+    billing, and (unless asked) on the enhanced billing platform."""
+    orgs = Organization.objects.filter(collection_paused=False).filter(_readable_installations())
+    if not include_unavailable:
+        orgs = orgs.exclude(billing_platform=Organization.BillingPlatform.UNAVAILABLE)
+    return orgs.distinct().order_by("pk")
+
+
+def installation_for_collection(organization: Organization) -> Installation | None:
+    """The org's installation whose token can read billing (the newest if several)."""
+    candidates = Installation.objects.filter(
+        organization=organization, state=Installation.State.ACTIVE
+    ).order_by("-updated_at", "-pk")
+    return next((inst for inst in candidates if inst.can_read_billing), None)
+
+
+def org_final_months(*, organization: Organization, months: Iterable[date]) -> set[date]:
+    """Months whose usage was collected after their late-adjustment window closed."""
+    wanted = set(months)
+    done = (
+        CollectionRun.objects.filter(
+            organization=organization,
+            state=CollectionRun.State.SUCCEEDED,
+            period__in=wanted,
+        )
+        .values_list("period", "finished_at")
+        .order_by()
+    )
+    return {period for period, finished in done if periods.is_final(period, finished.date())}
+
+
+def org_last_collection(*, organization: Organization) -> CollectionRun | None:
+    """The org's last successful run ("updated N minutes ago")."""
+    return (
+        CollectionRun.objects.filter(organization=organization, state=CollectionRun.State.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
+    """The install wizard's progress poll: months done of the months to backfill, items
+    so far, failed months (with the last error), and whether anything is still queued
+    or running. A month counts as done when a run of it succeeded since the backfill
+    started (whatever triggered it) or it was already final then."""
+    state = OrgCollectionState.objects.filter(organization=organization).first()
+    runs = CollectionRun.objects.filter(organization=organization)
+    running = runs.filter(state__in=(CollectionRun.State.QUEUED, CollectionRun.State.RUNNING))
+    last = org_last_collection(organization=organization)
+    progress: dict[str, Any] = {
+        "months_total": 0,
+        "months_done": 0,
+        "items": 0,
+        "errors": 0,
+        "last_error": "",
+        "running": running.exists(),
+        "last_collected_at": last.finished_at if last else None,
+    }
+    if state is None or state.backfill_started_at is None:
+        progress["finished"] = False
+        return progress
+    started = state.backfill_started_at
+    first = periods.month_start(started.date())
+    window = [periods.add_months(first, -i) for i in range(state.backfill_months)]
+    latest: dict[date, CollectionRun] = {}
+    recent = runs.filter(period__in=window).filter(
+        Q(finished_at__gte=started) | Q(finished_at__isnull=True)
+    )
+    for run in recent.order_by("period", "pk"):
+        latest[run.period] = run  # the newest run of each month wins
+    done = [r for r in latest.values() if r.state == CollectionRun.State.SUCCEEDED]
+    failed = [r for r in latest.values() if r.state == CollectionRun.State.FAILED]
+    failed.sort(key=lambda r: r.finished_at or started)
+    progress.update(
+        months_total=len(window),
+        months_done=min(len(window), len(done) + state.backfill_months_skipped),
+        items=sum(r.items for r in done),
+        errors=len(failed),
+        last_error=failed[-1].error if failed else "",
+    )
+    progress["finished"] = not progress["running"]
+    return progress
