@@ -1,0 +1,350 @@
+"""The dashboard's Plotly figures, built on the server with the plotly package and sent
+to the page as JSON (``json_script``); ``static/js/dashboard.js`` draws them with the
+strict plotly.js bundle. Each chart also carries a text summary and a table of its
+numbers (accessibility: nothing is only in the picture).
+
+Names from GitHub (products, SKUs, repositories, unit types) are untrusted: plotly.js
+reads a few HTML-like tags in text, so every name is HTML-escaped before it goes into a
+figure (plotly.js shows ``&lt;`` as ``<``) and never goes into a hover template.
+Chart values are floats rounded for display; the exact sums are in the tables. The
+pieces every chart shares (`Chart`, the base layout, product colours) are in
+`usage.chart_base`; this module builds the dashboard's charts from them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .budget_lines import BudgetLine
+from .chart_base import (
+    OTHER_COLOUR,
+    TEXT_COLOUR,
+    ZERO,
+    Chart,
+    as_float,
+    daily_x,
+    every_day,
+    figure,
+    product_colour,
+)
+from .filters import Filters
+from .formatting import label, money, number, unique
+
+NO_REPOSITORY_LABEL = "(no repository)"
+TOP_SKUS = 10
+TOP_REPOSITORIES = 15
+
+
+def products_by_spend(rows: Sequence[dict[str, Any]]) -> list[tuple[str, Decimal]]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[row["product"]] += row["net_amount"] or ZERO
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -> Chart:
+    """Daily net spend stacked by product (rows: date, product, sums)."""
+    chart = Chart("daily", "Daily net spend by product", "")
+    products = [p for p, _ in products_by_spend(rows)]
+    days = sorted({r["date"] for r in rows})
+    cell = {(r["date"], r["product"]): r["net_amount"] or ZERO for r in rows}
+    day_totals = {d: sum((cell.get((d, p), ZERO) for p in products), ZERO) for d in days}
+    if not days:
+        chart.summary = "No usage in this range."
+        return chart
+    span = every_day(days[0], days[-1])
+    data = [
+        {
+            "type": "bar",
+            "name": label(p),
+            # One value per day from x0 (None: no usage): no repeated dates to send.
+            **daily_x(days[0]),
+            "y": [as_float(cell[(d, p)]) if (d, p) in cell else None for d in span],
+            "marker": {"color": product_colour(p)},
+            "hovertemplate": "%{fullData.name}: $%{y:,.2f}<extra></extra>",
+        }
+        for p in products
+    ]
+    last = min(filters.end, max(today, days[-1]))
+    chart.figure = figure(
+        data,
+        barmode="relative",
+        hovermode="x unified",
+        showlegend=True,
+        xaxis={
+            "type": "date",
+            "range": [
+                (filters.start - timedelta(days=1)).isoformat() + " 12:00",
+                last.isoformat() + " 12:00",
+            ],
+        },
+        yaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero"},
+    )
+    top_day = max(days, key=lambda d: day_totals[d])
+    total = sum(day_totals.values(), ZERO)
+    parts = ", ".join(f"{p} {money(t)}" for p, t in products_by_spend(rows)[:5])
+    chart.summary = (
+        f"{money(total)} net over {len(days)} day{'s' if len(days) != 1 else ''} with usage; "
+        f"highest {top_day:%-d %b %Y} ({money(day_totals[top_day])}). By product: {parts}."
+    )
+    chart.columns = ["Date", *products, "Total"]
+    chart.rows = [
+        [d.isoformat(), *(money(cell.get((d, p), ZERO)) for p in products), money(day_totals[d])]
+        for d in days
+    ]
+    return chart
+
+
+def _top(
+    rows: Sequence[dict[str, Any]], key: str, limit: int
+) -> tuple[list[str], dict[str, Decimal], Decimal, int]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[row[key]] += row["net_amount"] or ZERO
+    ranked = sorted(totals, key=lambda k: (-totals[k], k))
+    top, rest = ranked[:limit], ranked[limit:]
+    return top, totals, sum((totals[k] for k in rest), ZERO), len(rest)
+
+
+def _ranked_bars(
+    chart: Chart, rows: Sequence[dict[str, Any]], key: str, limit: int, names: dict[str, str]
+) -> None:
+    """Horizontal bars of the top `limit` values of `key`, stacked by product, plus
+    "other"; fills the chart's figure, summary and table."""
+    top, totals, other, other_count = _top(rows, key, limit)
+    if not top:
+        chart.summary = "No usage in this range."
+        return
+    labels = dict(zip(top, unique([label(names.get(k, k)) for k in top]), strict=True))
+    other_label = f"Other ({other_count})"
+    data = []
+    for product, _ in products_by_spend(rows):
+        merged: dict[str, Decimal] = defaultdict(Decimal)
+        for row in rows:
+            if row["product"] == product and row[key] in labels:
+                merged[row[key]] += row["net_amount"] or ZERO
+        if not merged:
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": label(product),
+                "y": [labels[k] for k in merged],
+                "x": [as_float(v) for v in merged.values()],
+                "marker": {"color": product_colour(product)},
+                "hovertemplate": "%{y}<br>%{fullData.name}: $%{x:,.2f}<extra></extra>",
+            }
+        )
+    order = [labels[k] for k in top]
+    if other_count:
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "Other",
+                "y": [other_label],
+                "x": [as_float(other)],
+                "marker": {"color": OTHER_COLOUR},
+                "hovertemplate": "%{y}: $%{x:,.2f}<extra></extra>",
+            }
+        )
+        order.append(other_label)
+    chart.figure = figure(
+        data,
+        barmode="relative",
+        showlegend=True,
+        height=max(220, 90 + 26 * len(order)),
+        margin={"l": 8, "r": 16, "t": 8, "b": 40},
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": order,
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        xaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero", "nticks": 6},
+    )
+    grand = sum(totals.values(), ZERO)
+    firsts = "; ".join(
+        f"{names.get(k, k)} {money(totals[k])}"
+        + (f" ({totals[k] / grand * 100:.0f}%)" if grand > 0 else "")
+        for k in top[:3]
+    )
+    chart.summary = f"Largest: {firsts}." + (
+        f" {other_count} more together {money(other)}." if other_count else ""
+    )
+    chart.rows = [[names.get(k, k), money(totals[k])] for k in top]
+    if other_count:
+        chart.rows.append([f"Other ({other_count})", money(other)])
+
+
+def sku_chart(rows: Sequence[dict[str, Any]]) -> Chart:
+    chart = Chart("skus", f"Net spend by SKU (top {TOP_SKUS})", "", columns=["SKU", "Net"])
+    _ranked_bars(chart, rows, "sku", TOP_SKUS, {})
+    return chart
+
+
+def repository_chart(rows: Sequence[dict[str, Any]]) -> Chart:
+    chart = Chart(
+        "repositories",
+        f"Top repositories by net spend (top {TOP_REPOSITORIES})",
+        "",
+        columns=["Repository", "Net"],
+    )
+    _ranked_bars(chart, rows, "repository", TOP_REPOSITORIES, {"": NO_REPOSITORY_LABEL})
+    without = sum((r["net_amount"] or ZERO for r in rows if r["repository"] == ""), ZERO)
+    if rows:
+        chart.note = (
+            f"Usage GitHub reports without a repository (Copilot seats, org-wide storage...) "
+            f"is shown as “{NO_REPOSITORY_LABEL}”: {money(without)}."
+        )
+    return chart
+
+
+def quantity_chart(rows: Sequence[dict[str, Any]], product: str) -> Chart:
+    """Quantity per day, one panel per unit type (rows: date, unit_type, sums)."""
+    chart = Chart("quantity", f"Quantity over time: {product or 'no product'}", "")
+    units = sorted({r["unit_type"] for r in rows})
+    if not units:
+        chart.summary = "No usage of this product in this range."
+        return chart
+    first, last = min(r["date"] for r in rows), max(r["date"] for r in rows)
+    span = every_day(first, last)
+    gap = 0.12 if len(units) > 1 else 0
+    height = (1 - gap * (len(units) - 1)) / len(units)
+    data, layout, annotations = [], {}, []
+    for i, unit in enumerate(units):
+        axis = "y" if i == 0 else f"y{i + 1}"
+        hits = {r["date"]: r["quantity"] for r in rows if r["unit_type"] == unit}
+        top = 1 - i * (height + gap)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": label(unit),
+                **daily_x(first),
+                "y": [as_float(hits[d], "0.0001") if d in hits else None for d in span],
+                "yaxis": axis,
+                "line": {"color": product_colour(product), "width": 2},
+                "marker": {"size": 4},
+                "hovertemplate": "%{x|%d %b %Y}: %{y:,} %{fullData.name}<extra></extra>",
+            }
+        )
+        layout[f"yaxis{i + 1 if i else ''}"] = {
+            "domain": [max(0, top - height), top],
+            "rangemode": "tozero",
+            "anchor": "x",
+        }
+        annotations.append(
+            {
+                "text": label(unit),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": top,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": TEXT_COLOUR},
+            }
+        )
+    chart.figure = figure(
+        data,
+        height=120 + 170 * len(units),
+        showlegend=False,
+        annotations=annotations,
+        margin={"l": 64, "r": 16, "t": 24, "b": 40},
+        xaxis={"type": "date", "anchor": f"y{len(units) if len(units) > 1 else ''}"},
+        **layout,
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in rows:
+        totals[r["unit_type"]] += r["quantity"] or ZERO
+    chart.summary = f"{product} in this range: " + ", ".join(
+        f"{number(totals[u])} {u}" for u in units
+    )
+    days = sorted({r["date"] for r in rows})
+    cell = {(r["date"], r["unit_type"]): r["quantity"] for r in rows}
+    chart.columns = ["Date", *units]
+    chart.rows = [[d.isoformat(), *(number(cell.get((d, u))) for u in units)] for d in days]
+    return chart
+
+
+def budget_chart(lines: Sequence[BudgetLine], month: date) -> Chart:
+    """This month's spend per budget scope (bars) against the budget (a line)."""
+    chart = Chart(
+        "budgets",
+        f"Budgets, {month:%B %Y}",
+        "",
+        columns=["Budget", "Spent", "Budget amount", "Used", "Projected"],
+    )
+    measured = [b for b in lines if b.spend is not None]
+    for b in lines:
+        chart.rows.append(
+            [
+                b.label + (f" ({b.note})" if b.note else ""),
+                money(b.spend),
+                money(b.budget.budget_amount),
+                f"{b.percent:.0f}%" if b.percent is not None else "—",
+                money(b.projection),
+            ]
+        )
+    if not measured:
+        chart.summary = "No budget of this organization can be measured here."
+        return chart
+    names = unique([label(b.label, 60) for b in measured])
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "Spent this month",
+            "y": names,
+            "x": [as_float(b.spend) for b in measured],
+            "marker": {"color": [product_colour(b.product) for b in measured]},
+            "hovertemplate": "%{y}<br>spent $%{x:,.2f}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "Budget",
+            "y": names,
+            "x": [as_float(b.budget.budget_amount) for b in measured],
+            "marker": {"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": TEXT_COLOUR}},
+            "hovertemplate": "%{y}<br>budget $%{x:,.2f}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "Projected at month end",
+            "y": names,
+            "x": [as_float(b.projection) for b in measured],
+            "marker": {"symbol": "diamond-open", "size": 10, "color": "#59636e"},
+            "hovertemplate": "%{y}<br>projected $%{x:,.2f}<extra></extra>",
+        },
+    ]
+    chart.figure = figure(
+        data,
+        height=max(220, 90 + 34 * len(measured)),
+        margin={"l": 8, "r": 16, "t": 8, "b": 40},
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+        xaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero", "nticks": 6},
+    )
+    over = [b for b in measured if b.percent is not None and b.percent >= 100]
+    ahead = [
+        b
+        for b in measured
+        if b.projection is not None and b.projection > b.budget.budget_amount and b not in over
+    ]
+    chart.summary = (
+        f"{len(measured)} budget{'s' if len(measured) != 1 else ''}: "
+        f"{len(over)} used up, {len(ahead)} projected to run over by month end. "
+        + "; ".join(
+            f"{b.label}: {money(b.spend)} of {money(b.budget.budget_amount)}" for b in measured[:3]
+        )
+        + "."
+    )
+    return chart

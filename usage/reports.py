@@ -1,0 +1,297 @@
+"""Reads for the dashboard, the overview and the JSON API. Every function takes the
+organization (or the ids of organizations the caller may see) as a required argument.
+
+Charts and totals read the rollups: `DailyUsage` (org, day, product, SKU, unit type) and
+`MonthlyRepositoryUsage` (org, month, repository, product, SKU). Raw `UsageItem` rows are
+read only when a repository filter narrows to one repository (index
+``usage_item_org_repo_date``), for the partial months of a custom range broken down by
+repository (the monthly rollup cannot split a month), and for the line items
+(`usage.lineitems`). Money stays `Decimal` (PostgreSQL ``numeric`` sums are exact).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+
+from accounts.models import Organization
+
+from . import periods
+from .filters import Filters, month_end
+from .models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+
+ZERO = Decimal(0)
+SUM_FIELDS = ("quantity", "gross_amount", "discount_amount", "net_amount")
+NET = ("net_amount",)
+MONEY = ("gross_amount", "discount_amount", "net_amount", "items")
+GROUP_KEYS = {"day": "date", "product": "product", "sku": "sku", "repository": "repository"}
+
+
+@dataclass
+class Totals:
+    quantity: Decimal = ZERO
+    gross_amount: Decimal = ZERO
+    discount_amount: Decimal = ZERO
+    net_amount: Decimal = ZERO
+    items: int = 0
+
+    def add(self, row: dict[str, Any]) -> Totals:
+        for name in SUM_FIELDS:
+            if name in row:
+                setattr(self, name, getattr(self, name) + (row[name] or ZERO))
+        self.items += int(row.get("items") or 0)
+        return self
+
+
+def total_of(rows: Iterable[dict[str, Any]]) -> Totals:
+    totals = Totals()
+    for row in rows:
+        totals.add(row)
+    return totals
+
+
+ALL_FIELDS = (*SUM_FIELDS, "items")
+
+
+def _sums(model: type, fields: Sequence[str] = ALL_FIELDS) -> dict[str, Any]:
+    """The aggregates of `fields` (numeric sums cost: ask only for what is shown)."""
+    count = Count("id") if model is UsageItem else Sum("items")
+    return {name: count if name == "items" else Sum(name) for name in fields}
+
+
+def _narrow(qs: QuerySet, filters: Filters) -> QuerySet:
+    if filters.product:
+        qs = qs.filter(product=filters.product)
+    if filters.sku:
+        qs = qs.filter(sku=filters.sku)
+    return qs.order_by()
+
+
+def source(organization: Organization, filters: Filters, *, dated: bool = True) -> QuerySet:
+    """Daily rows of the filters: the `DailyUsage` rollup, or the items of the one
+    repository the filters name."""
+    if filters.repository is None:
+        qs = DailyUsage.objects.filter(organization=organization)
+    else:
+        qs = UsageItem.objects.filter(organization=organization, repository=filters.repository)
+    if dated:
+        qs = qs.filter(date__gte=filters.start, date__lte=filters.end)
+    return _narrow(qs, filters)
+
+
+def month_split(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The months `start`..`end` covers entirely, and the partial spans at its edges."""
+    full: list[date] = []
+    partial: list[tuple[date, date]] = []
+    month = periods.month_start(start)
+    while month <= end:
+        last = month_end(month)
+        if start <= month and end >= last:
+            full.append(month)
+        else:
+            partial.append((max(start, month), min(end, last)))
+        month = periods.add_months(month, 1)
+    return full, partial
+
+
+def _merge(into: dict[tuple, dict[str, Any]], rows: Iterable[dict[str, Any]], keys) -> None:
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key in into:
+            target = into[key]
+            for name in ALL_FIELDS:
+                if name in row:
+                    target[name] = (target[name] or 0) + (row[name] or 0)
+        else:
+            into[key] = dict(row)
+
+
+def _by_repository(
+    organization: Organization, filters: Filters, keys: Sequence[str], fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    full, partial = month_split(filters.start, filters.end)
+    merged: dict[tuple, dict[str, Any]] = {}
+    if full:
+        monthly = MonthlyRepositoryUsage.objects.filter(organization=organization, month__in=full)
+        monthly = _narrow(monthly, filters)
+        sums = _sums(MonthlyRepositoryUsage, fields)
+        _merge(merged, monthly.values(*keys).annotate(**sums), keys)
+    for first, last in partial:
+        raw = UsageItem.objects.filter(organization=organization, date__gte=first, date__lte=last)
+        sums = _sums(UsageItem, fields)
+        _merge(merged, _narrow(raw, filters).values(*keys).annotate(**sums), keys)
+    return [merged[k] for k in sorted(merged)]
+
+
+def grouped(
+    organization: Organization,
+    filters: Filters,
+    keys: Sequence[str],
+    fields: Sequence[str] = ALL_FIELDS,
+) -> list[dict]:
+    """Sums of `fields` (quantity, gross, discount, net, items) per distinct `keys`
+    under the filters, ordered by the keys. Keys: date, product, sku, unit_type,
+    repository (repository does not combine with date or unit_type unless a repository
+    filter is set: the monthly rollup has neither)."""
+    keys = tuple(keys)
+    if "repository" in keys and filters.repository is None:
+        return _by_repository(organization, filters, keys, fields)
+    qs = source(organization, filters)
+    return list(qs.values(*keys).annotate(**_sums(qs.model, fields)).order_by(*keys))
+
+
+def range_totals(organization: Organization, filters: Filters) -> Totals:
+    """Gross, discount, net and the number of line items under the filters."""
+    qs = source(organization, filters)
+    sums = qs.aggregate(**_sums(qs.model, MONEY))
+    return Totals(**{k: v for k, v in sums.items() if v is not None})
+
+
+def api_groups(organization: Organization, filters: Filters, group_by: str) -> list[dict]:
+    """The JSON API's groups: ``{"key", "items", "quantity", ...}`` per group."""
+    key = GROUP_KEYS[group_by]
+    rows = grouped(organization, filters, (key,))
+    return [{"key": row.pop(key), **row} for row in rows]
+
+
+# --- headline figures --------------------------------------------------------------------
+
+
+@dataclass
+class Headline:
+    today: date
+    month: date
+    previous_month: date
+    days_in_month: int
+    days_elapsed: int  # days of the current month up to the last day with usage
+    mtd: Totals
+    last_month_net: Decimal
+    last_month_same_point: Decimal
+    projection: Decimal | None
+    change: Decimal | None
+    change_percent: Decimal | None
+
+
+def projection_of(mtd_net: Decimal, days_elapsed: int, days_in_month: int) -> Decimal | None:
+    """Month-end spend at the current month's daily run rate."""
+    if days_elapsed <= 0:
+        return None
+    return mtd_net / days_elapsed * days_in_month
+
+
+def headline(organization: Organization, filters: Filters, today: date) -> Headline:
+    """Month to date, last month, the projection and the change against the same day of
+    last month, under the filters' product/SKU/repository (not their dates)."""
+    month = periods.month_start(today)
+    previous = periods.add_months(month, -1)
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    qs = source(organization, filters, dated=False).filter(
+        date__gte=previous, date__lte=month_end(month)
+    )
+    days = list(qs.values("date").annotate(**_sums(qs.model)))
+    current = [d for d in days if d["date"] >= month]
+    elapsed = max((d["date"].day for d in current), default=0)
+    same_point = previous + timedelta(days=max(elapsed, 1) - 1)
+    last = [d for d in days if d["date"] < month]
+    mtd = total_of(current)
+    last_net = sum((d["net_amount"] for d in last), ZERO)
+    last_same = sum((d["net_amount"] for d in last if d["date"] <= same_point), ZERO)
+    change = mtd.net_amount - last_same if current else None
+    percent = None
+    if change is not None and last_same:
+        percent = change / abs(last_same) * 100
+    return Headline(
+        today=today,
+        month=month,
+        previous_month=previous,
+        days_in_month=days_in_month,
+        days_elapsed=elapsed,
+        mtd=mtd,
+        last_month_net=last_net,
+        last_month_same_point=last_same,
+        projection=projection_of(mtd.net_amount, elapsed, days_in_month),
+        change=change,
+        change_percent=percent,
+    )
+
+
+# --- filter choices ----------------------------------------------------------------------
+
+
+def choices_of(rows: Iterable[dict[str, Any]], filters: Filters) -> dict[str, list[str]]:
+    """The product and SKU choices from rows with ``product`` and ``sku``."""
+    pairs = {(r["product"], r["sku"]) for r in rows}
+    return {
+        "products": sorted({p for p, _ in pairs}),
+        "skus": sorted({s for p, s in pairs if not filters.product or p == filters.product}),
+    }
+
+
+def filter_choices(organization: Organization, filters: Filters) -> dict[str, list[str]]:
+    """Products and SKUs with usage in the range (ignoring the other filters)."""
+    rows = (
+        DailyUsage.objects.filter(
+            organization=organization, date__gte=filters.start, date__lte=filters.end
+        )
+        .order_by()
+        .values("product", "sku")
+        .distinct()
+    )
+    return choices_of(rows, filters)
+
+
+def top_repositories(organization: Organization, filters: Filters, limit: int = 50) -> list[str]:
+    rows = grouped(organization, replace(filters, repository=None), ("repository",), NET)
+    rows.sort(key=lambda r: (-r["net_amount"], r["repository"]))
+    return [r["repository"] for r in rows[:limit] if r["repository"]]
+
+
+# --- the overview ------------------------------------------------------------------------
+
+
+@dataclass
+class OrgSpend:
+    mtd_net: Decimal = ZERO
+    days_elapsed: int = 0
+    projection: Decimal | None = None
+    last_30: list[Decimal] = field(default_factory=list)
+    has_data: bool = False
+
+
+def orgs_spend(organization_ids: Sequence[int], today: date) -> dict[int, OrgSpend]:
+    """Month to date, projection and the last 30 days of each organization (one query)."""
+    month = periods.month_start(today)
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    first = min(month, today - timedelta(days=29))
+    rows = (
+        DailyUsage.objects.filter(
+            organization_id__in=list(organization_ids), date__gte=first, date__lte=today
+        )
+        .order_by()
+        .values("organization_id", "date")
+        .annotate(net=Sum("net_amount"))
+    )
+    per_day: dict[int, dict[date, Decimal]] = defaultdict(dict)
+    for row in rows:
+        per_day[row["organization_id"]][row["date"]] = row["net"]
+    window = [today - timedelta(days=29 - i) for i in range(30)]
+    result: dict[int, OrgSpend] = {}
+    for org_id in organization_ids:
+        days = per_day.get(org_id, {})
+        mtd_days = [d for d in days if d >= month]
+        spend = OrgSpend(
+            mtd_net=sum((days[d] for d in mtd_days), ZERO),
+            days_elapsed=max((d.day for d in mtd_days), default=0),
+            last_30=[days.get(d, ZERO) for d in window],
+            has_data=bool(days),
+        )
+        spend.projection = projection_of(spend.mtd_net, spend.days_elapsed, days_in_month)
+        result[org_id] = spend
+    return result

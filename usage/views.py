@@ -1,0 +1,222 @@
+"""The usage dashboard (`/orgs/<login>/`), "refresh now", and the overview of the
+user's organizations (`/orgs/`). Function views; org-scoped ones start with the access
+helper (`accounts.selectors.get_org_for_billing`) after `login_required`, so anonymous
+visitors are sent to sign in and everyone who may not see the billing gets a 404."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import wizard
+from accounts.models import Organization
+from accounts.selectors import (
+    get_org_for_billing,
+    membership_is_fresh,
+    memberships_refresh_if_stale,
+    org_access,
+    user_org_rows,
+)
+from accounts.services import BILLING_ROLES, audit_log
+
+from . import charts, periods, reports
+from .budget_lines import budget_lines
+from .filters import RANGES, Filters, parse
+from .lineitems import TABLE_HEADERS, items_page, parse_sort
+from .services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
+from .status import org_status
+
+
+def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:
+    url = reverse("org_dashboard", args=[organization.login])
+    params = filters.params() if filters else {}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _progress_url(organization: Organization) -> str:
+    # The install wizard's progress poll, once that route exists (usage/urls.py).
+    try:
+        return reverse("org_progress", args=[organization.login])
+    except NoReverseMatch:
+        return ""
+
+
+def _charts(organization: Organization, filters: Filters, request: HttpRequest, today):
+    totals = reports.range_totals(organization, filters)
+    if not totals.items:
+        return totals, [], {}
+    daily = reports.grouped(organization, filters, ("date", "product"), reports.NET)
+    skus = reports.grouped(organization, filters, ("product", "sku"), reports.NET)
+    repos = reports.grouped(organization, filters, ("repository", "product"), reports.NET)
+    products = [p for p, _ in charts.products_by_spend(daily)]
+    wanted = request.GET.get("qp", "")
+    chosen = wanted if wanted in products else (filters.product or products[0])
+    by_unit = replace(filters, product=chosen)
+    quantity = reports.grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
+    result = [
+        charts.daily_chart(daily, filters, today),
+        charts.sku_chart(skus),
+        charts.repository_chart(repos),
+        charts.quantity_chart(quantity, chosen),
+    ]
+    extra: dict[str, Any] = {"products_in_range": products, "quantity_product": chosen}
+    if filters.repository is None:
+        per_repo: dict[str, Decimal] = {}
+        for row in repos:
+            per_repo[row["repository"]] = per_repo.get(row["repository"], 0) + row["net_amount"]
+        ranked = sorted((r for r in per_repo if r), key=lambda r: (-per_repo[r], r))
+        extra["repository_options"] = ranked[:50]
+    if not filters.is_filtered:
+        # Unfiltered, the SKU chart's rows are exactly the choices: no query for them.
+        extra["choices"] = reports.choices_of(skus, filters)
+    return totals, result, extra
+
+
+@never_cache
+@login_required
+@require_GET
+def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
+    organization = get_org_for_billing(user=request.user, login=login)
+    filters, errors = parse(request.GET)
+    today = periods.today()
+    status = org_status(organization)
+    context: dict[str, Any] = {
+        "organization": organization,
+        "access": org_access(user=request.user, organization=organization),
+        "status": status,
+        "filters": filters,
+        "filter_errors": errors,
+        "ranges": RANGES,
+        "today": today,
+        "progress_url": _progress_url(organization),
+        "install_url": reverse("org_install", args=[organization.login]),
+        "return_query": urlencode(filters.params()),
+        "csv_url": reverse("org_usage_csv", args=[organization.login])
+        + ("?" + urlencode(filters.params()) if filters.params() else ""),
+        "charts": [],
+    }
+    if status.has_data:
+        head = reports.headline(organization, filters, today)
+        totals, chart_list, extra = _charts(organization, filters, request, today)
+        lines = budget_lines(organization, head) if totals.items else []
+        if lines:
+            chart_list.append(charts.budget_chart(lines, head.month))
+        context.update(extra)
+        sort = parse_sort(request.GET.get("sort"))
+        context.update(
+            headline=head,
+            totals=totals,
+            charts=chart_list,
+            page=items_page(
+                organization,
+                filters,
+                sort=sort,
+                after=request.GET.get("after"),
+                before=request.GET.get("before"),
+            )
+            if totals.items
+            else None,
+            item_columns=TABLE_HEADERS,
+            sort=sort,
+        )
+        if "repository_options" not in context:
+            context["repository_options"] = reports.top_repositories(organization, filters)
+        if "choices" not in context:
+            context["choices"] = reports.filter_choices(organization, filters)
+    return render(request, "usage/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def org_refresh(request: HttpRequest, login: str) -> HttpResponse:
+    """ "Refresh now": queue the current month (CSRF-protected POST, with a cool-down)."""
+    organization = get_org_for_billing(user=request.user, login=login)
+    filters, _ = parse(QueryDict(request.POST.get("return_query", "")[:2000]))
+    try:
+        run = org_refresh_request(organization=organization, user=request.user)
+    except RefreshCoolingDown as exc:
+        messages.warning(
+            request,
+            f"This organization was refreshed moments ago: try again in {exc.seconds_left} "
+            f"second{'s' if exc.seconds_left != 1 else ''}.",
+        )
+    except QueueUnavailable:
+        messages.error(
+            request,
+            "The task queue is unavailable right now, so nothing was queued. The data below "
+            "is as last collected; try again in a few minutes.",
+        )
+    else:
+        if run is None:
+            problems = org_status(organization).problems
+            messages.warning(
+                request,
+                "This organization cannot be collected right now"
+                + (f": {problems[0]}" if problems else "."),
+            )
+        else:
+            audit_log(
+                actor=request.user,
+                action="refresh",
+                organization=organization,
+                target=organization.login,
+                request=request,
+                details={"run": run.pk, "period": run.period.isoformat()},
+            )
+            messages.success(
+                request,
+                "Refresh queued: this month's usage is being collected from GitHub. "
+                "Reload the page in a minute to see it.",
+            )
+    return redirect(_dashboard_url(organization, filters))
+
+
+@never_cache
+@login_required
+@require_GET
+def org_list(request: HttpRequest) -> HttpResponse:
+    """The user's organizations: role, access state and next step (as the accounts
+    list), plus month-to-date spend, projection and the last 30 days where the user may
+    see the billing, and their sum."""
+    warning = memberships_refresh_if_stale(user=request.user)
+    rows = user_org_rows(user=request.user)
+    if not rows:
+        return wizard.render_start(request, warning=warning)  # the install wizard's first step
+    today = periods.today()
+    visible = [
+        r.organization.pk
+        for r in rows
+        if r.membership.role in BILLING_ROLES and membership_is_fresh(r.membership)
+    ]
+    spend = reports.orgs_spend(visible, today)
+    entries = [(row, spend.get(row.organization.pk)) for row in rows]
+    with_data = [s for s in spend.values() if s.has_data]
+    total_projection = sum(
+        (s.projection for s in with_data if s.projection is not None), Decimal(0)
+    )
+    return render(
+        request,
+        "usage/overview.html",
+        {
+            "entries": entries,
+            "warning": warning,
+            "signin_client": settings.GITHUB_SIGNIN_CLIENT,
+            "synced_at": request.user.memberships_synced_at,
+            "show_spend": bool(with_data),
+            "total_mtd": sum((s.mtd_net for s in with_data), Decimal(0)),
+            "total_projection": total_projection,
+            "total_orgs": len(with_data),
+            "today": today,
+        },
+    )
