@@ -1,0 +1,71 @@
+"""What `python -m bench.load` prints: one table per step (requests/s, median, p99 and
+errors per endpoint and in total, whole downloads apart, the CPU each party used), then
+the summary of every step and the highest rate that met the goal (0 errors, p99 under
+1 s). The figures come from ``bench/locustfile.py`` and `bench.load.run_step`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GOAL_P99_MS = 1000.0
+
+
+def _row(name: str, s: dict[str, Any]) -> str:
+    return (
+        f"  {name:42s} {s['n']:6,d} {s['rps']:7.1f} {s['median']:7.0f}ms {s['p99']:7.0f}ms "
+        f"{s['errors']:6d}"
+    )
+
+
+def report_step(step: dict[str, Any], cores: int) -> None:
+    print(
+        f"\n-- step: {step['users']} browsing users (no think time) + 1 webhook sender + "
+        f"1 year exporter, {step['seconds']:.0f} s --"
+    )
+    print(f"  {'endpoint':42s} {'reqs':>6s} {'req/s':>7s} {'median':>9s} {'p99':>9s} errors")
+    for name, s in step["endpoints"].items():
+        print(_row(name, s))
+    print(_row("TOTAL", step["total"]))
+    for name, s in step["downloads"].items():
+        mib = s["bytes"] / max(1, s["n"]) / 2**20
+        print(
+            f"  {name}: {s['n']} x {mib:.1f} MiB, median {s['median'] / 1000:.1f} s "
+            f"({mib / max(0.001, s['median'] / 1000):.0f} MiB/s), errors {s['errors']}"
+        )
+    pct = {k: 100 * v / step["wall"] for k, v in step["cpu"].items()}
+    rest = max(0.0, pct["all"] - pct["gunicorn"] - pct["postgres"] - pct["locust"])
+    print(
+        f"  CPU ({cores * 100}% = {cores} cores): gunicorn {pct['gunicorn']:.0f}%, PostgreSQL "
+        f"(this database) {pct['postgres']:.0f}%, locust {pct['locust']:.0f}%, "
+        f"everything else on the machine {rest:.0f}%"
+    )
+    for line in step["error_samples"]:
+        print(f"  error: {line}")
+    if step["server_errors"]:
+        print(f"  gunicorn log: {step['server_errors']}")
+
+
+def conclude(steps: list[dict[str, Any]]) -> None:
+    print("\n== summary: every request (pages, API, webhooks, CSV first byte) ==")
+    print(f"  {'users':>5s} {'req/s':>7s} {'median':>9s} {'p99':>9s} {'errors':>6s}  goal")
+    best = None
+    for step in steps:
+        t = step["total"]
+        errors = t["errors"] + sum(d["errors"] for d in step["downloads"].values())
+        ok = errors == 0 and t["p99"] < GOAL_P99_MS and not step["server_errors"]
+        if ok and (best is None or t["rps"] > best["total"]["rps"]):
+            best = step
+        print(
+            f"  {step['users']:5d} {t['rps']:7.1f} {t['median']:7.0f}ms {t['p99']:7.0f}ms "
+            f"{errors:6d}  {'met' if ok else 'missed'}"
+        )
+    if best is None:
+        print("sustained rate: no step had 0 errors and p99 < 1 s")
+        return
+    t = best["total"]
+    print(
+        f"sustained rate: {t['rps']:.0f} requests/s ({best['users']} browsing users; median "
+        f"{t['median']:.0f} ms, p99 {t['p99']:.0f} ms, 0 errors): the highest step with 0 "
+        "errors and p99 < 1 s"
+    )
