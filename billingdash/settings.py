@@ -227,6 +227,8 @@ GITHUB_SIGNIN_CLIENT = env.str(
 
 MEMBERSHIP_TTL_SECONDS = env.int("MEMBERSHIP_TTL_SECONDS", default=900)
 REFRESH_COOLDOWN_SECONDS = env.int("REFRESH_COOLDOWN_SECONDS", default=300)
+# How long an install link (its signed `state`) stays valid: an owner may read first.
+INSTALL_STATE_MAX_AGE_SECONDS = env.int("INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
 BACKFILL_MONTHS = env.int("BACKFILL_MONTHS", default=24)
 
 # --- Sign-in (social-auth) -----------------------------------------------------------
