@@ -5,7 +5,6 @@ helper that runs an admin action the way the admin's list form posts it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,35 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organization
-from tests.factories import InstallationFactory, OrganizationFactory, StaffUserFactory
+from tests.factories import StaffUserFactory
+from tests.helpers import github_env, mirror_installed_org
 
 STAFF_PASSWORD = "staff-password-123"
 USAGE_PATH = r"/settings/billing/usage$"
-
-
-def _github_env(sim, sim_app) -> dict[str, str]:
-    config, private_pem = sim_app
-    return {
-        "GITHUB_WEB_URL": sim.web_url,
-        "GITHUB_API_URL": sim.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_SLUG": config.app_slug,
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_OAUTH_CLIENT_ID": config.oauth_client_id,
-        "GITHUB_OAUTH_CLIENT_SECRET": config.oauth_client_secret,
-        "GITHUB_HTTP_CONNECT_TIMEOUT": "2",
-        "GITHUB_HTTP_READ_TIMEOUT": "10",
-        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
-        # One attempt: a run hit by a fault fails at once (no backoff to wait out).
-        "COLLECTION_MAX_ATTEMPTS": "1",
-        "COLLECTION_RETRY_BASE_SECONDS": "1",
-        "COLLECTION_LEASE_SECONDS": "6",
-        # An installation that becomes readable backfills this many months.
-        "BACKFILL_MONTHS": "2",
-    }
 
 
 @pytest.fixture
@@ -58,7 +33,18 @@ def gh(github_settings, settings):
 
 @pytest.fixture
 def celery_worker_env(simulator, sim_app, celery_queue) -> dict[str, str]:
-    return {**_github_env(simulator, sim_app), "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
+    return github_env(
+        simulator,
+        sim_app,
+        GITHUB_WEBHOOK_SECRET=None,
+        # One attempt: a run hit by a fault fails at once (no backoff to wait out).
+        COLLECTION_MAX_ATTEMPTS="1",
+        COLLECTION_RETRY_BASE_SECONDS="1",
+        COLLECTION_LEASE_SECONDS="6",
+        # An installation that becomes readable backfills this many months.
+        BACKFILL_MONTHS="2",
+        CELERY_TASK_DEFAULT_QUEUE=celery_queue,
+    )
 
 
 @pytest.fixture
@@ -81,31 +67,9 @@ def installed_org(gh) -> Callable[..., Organization]:
     def make(login: str, **options: Any) -> Organization:
         options.setdefault("repos", 2)
         options.setdefault("skus_per_repo", 2)
-        info = gh.control.create_org(login, **options)
-        inst = gh.control.install(login)
-        org = OrganizationFactory(github_id=info["id"], login=info["login"])
-        InstallationFactory(
-            organization=org,
-            installation_id=inst["id"],
-            account_id=info["id"],
-            account_login=info["login"],
-            permissions=inst["permissions"],
-        )
-        return org
+        return mirror_installed_org(gh, login, **options)
 
     return make
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 60, what: str = "") -> Any:
-    """Poll until `predicate()` is truthy (waiting for the worker, not a timing check)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.1)
 
 
 def changelist(model) -> str:

@@ -28,11 +28,12 @@ from tests.factories import (
     UserFactory,
     WebhookDeliveryFactory,
 )
+from tests.helpers import wait_for
 from usage import periods
 from usage.models import CollectionRun
 from usage.services import run_enqueue, schedule_current_month
 
-from .conftest import messages_of, run_action, wait_for
+from .conftest import messages_of, run_action
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 State = CollectionRun.State

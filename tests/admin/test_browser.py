@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import wait_for
 from usage.models import CollectionRun
 
-from .conftest import STAFF_PASSWORD, USAGE_PATH, wait_for
+from .conftest import STAFF_PASSWORD, USAGE_PATH
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -24,10 +24,11 @@ from tests.factories import (
     OrganizationFactory,
     WebhookDeliveryFactory,
 )
+from tests.helpers import wait_for
 from usage.heartbeat import ServiceHeartbeat, beat, heartbeat_record, heartbeat_status
 from usage.models import CollectionRun
 
-from .conftest import USAGE_PATH, wait_for
+from .conftest import USAGE_PATH
 
 OPS = "/staff/ops/"
 State = CollectionRun.State

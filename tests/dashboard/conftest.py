@@ -14,7 +14,8 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import Membership, Organization, User
-from tests.factories import InstallationFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.helpers import mirror_installation
 from usage import periods
 from usage.collect import org_collect_due
 from usage.models import CollectionRun
@@ -69,13 +70,7 @@ def mirror(sim, login: str, install: bool = True) -> Organization:
     if install and not installed:
         installed = [sim.control.install(login)]
     for inst in installed:
-        InstallationFactory(
-            organization=org,
-            installation_id=inst["id"],
-            account_id=info["id"],
-            account_login=info["login"],
-            permissions=inst["permissions"],
-        )
+        mirror_installation(org, info, inst)
     return org
 
 

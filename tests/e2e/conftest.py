@@ -11,13 +11,13 @@ Browser tabs come from `tests.browser` (``tabs``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
 
 from accounts.models import WebhookDelivery
+from tests.helpers import allow_github_origin, apply_env, github_env
 
 try:
     from ghsim.config import SimConfig
@@ -56,28 +56,15 @@ def e2e_sim(e2e_app) -> Iterator[SimulatorServer]:
         yield sim
 
 
-def github_env(sim: SimulatorServer, app: tuple[SimConfig, str]) -> dict[str, str]:
+def stack_env(sim: SimulatorServer, app: tuple[SimConfig, str]) -> dict[str, str]:
     """The GITHUB_* settings (and the backfill length) of the web server and worker."""
-    config, private_pem = app
-    return {
-        "GITHUB_WEB_URL": sim.web_url,
-        "GITHUB_API_URL": sim.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_SLUG": config.app_slug,
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_WEBHOOK_SECRET": config.webhook_secret,
-        "GITHUB_OAUTH_CLIENT_ID": config.oauth_client_id or "",
-        "GITHUB_OAUTH_CLIENT_SECRET": config.oauth_client_secret or "",
-        "GITHUB_SIGNIN_CLIENT": "oauth",
-        "GITHUB_HTTP_CONNECT_TIMEOUT": "2",
-        "GITHUB_HTTP_READ_TIMEOUT": "10",
-        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
-        "BACKFILL_MONTHS": str(BACKFILL_MONTHS),
-        "COLLECTION_RETRY_BASE_SECONDS": "1",
-    }
+    return github_env(
+        sim,
+        app,
+        GITHUB_SIGNIN_CLIENT="oauth",
+        BACKFILL_MONTHS=str(BACKFILL_MONTHS),
+        COLLECTION_RETRY_BASE_SECONDS="1",
+    )
 
 
 @pytest.fixture
@@ -88,16 +75,8 @@ def e2e(e2e_sim, e2e_app, settings, transactional_db) -> Iterator[SimulatorServe
     e2e_sim.control.reset()
     e2e_sim.control.create_org(ORG, **ORG_OPTIONS)
     cache.clear()  # installation tokens of an earlier world
-    for key, value in github_env(e2e_sim, e2e_app).items():
-        current = getattr(settings, key)
-        setattr(settings, key, value if isinstance(current, str) else type(current)(value))
-    # The sign-in form is answered with a redirect to GitHub (the simulator), which
-    # browsers check against form-action; avatars come from its origin too. Settings do
-    # this for GITHUB_WEB_URL at start-up; here GitHub's URL changed after start-up.
-    csp = json.loads(json.dumps(settings.CONTENT_SECURITY_POLICY))
-    for directive in ("form-action", "img-src"):
-        csp["DIRECTIVES"][directive].append(e2e_sim.web_url)
-    settings.CONTENT_SECURITY_POLICY = csp
+    apply_env(settings, stack_env(e2e_sim, e2e_app))
+    allow_github_origin(settings, e2e_sim.web_url)
     yield e2e_sim
     # Nothing may reach this run's live server after the test (a later test's data).
     e2e_sim.control.wait_for_deliveries()
@@ -113,7 +92,7 @@ def _own_celery_queue(celery_queue: str) -> str:
 
 @pytest.fixture
 def celery_worker_env(e2e_sim, e2e_app, celery_queue) -> dict[str, str]:
-    return {**github_env(e2e_sim, e2e_app), "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
+    return {**stack_env(e2e_sim, e2e_app), "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
 
 
 def deliveries_settled() -> bool:

@@ -5,8 +5,9 @@ without touching the machine's shared ones (other runs use those).
   a crashed Redis without AOF would), ``stop()``/``kill()``/``start()`` on the same port.
 - `pg_cluster`: a PostgreSQL cluster of this test (``initdb`` into a temporary folder as
   the ``postgres`` user, ``pg_ctl start/restart/stop``), migrated for billingdash.
-- `celery_on(url)`: point this process's Celery app (and a live server's, the same
-  object) at another broker.
+
+Pointing Celery at another broker is `tests.helpers.celery_broker`; the scenery (an org
+on both sides) is `tests.helpers.mirror_installed_org`.
 """
 
 from __future__ import annotations
@@ -15,30 +16,19 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 import requests
 from django.conf import settings
 
-from billingdash.celery import app as celery_app
 from tests.conftest import require_service
-from tests.factories import InstallationFactory, OrganizationFactory
-from tests.usage.conftest import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.helpers import free_port, wait_for
 
 # --- Redis of our own ----------------------------------------------------------------
 
@@ -95,26 +85,6 @@ def own_redis(tmp_path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
-
-
-def _reset_broker_pools() -> None:
-    # Celery caches the broker connection pool and the producer pool on first use;
-    # forget both (as Celery does after a fork) so that a changed broker_url is used.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextlib.contextmanager
-def celery_on(url: str) -> Iterator[None]:
-    """This process's Celery app (a live server's too) publishes to `url` meanwhile."""
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    _reset_broker_pools()
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url = saved
-        _reset_broker_pools()
 
 
 # --- PostgreSQL of our own -----------------------------------------------------------
@@ -254,22 +224,3 @@ def gunicorn_on(database_url: str, folder: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
-
-
-# --- shared scenery --------------------------------------------------------------------
-
-
-def mirror_org(sim, login: str, **options: Any):
-    """Create the org in the simulator, install the App there, and mirror both here
-    (what the installation webhook would have done)."""
-    info = sim.control.create_org(login, **options)
-    inst = sim.control.install(login)
-    org = OrganizationFactory(github_id=info["id"], login=info["login"])
-    InstallationFactory(
-        organization=org,
-        installation_id=inst["id"],
-        account_id=info["id"],
-        account_login=info["login"],
-        permissions=inst["permissions"],
-    )
-    return org

@@ -20,7 +20,8 @@ from django.test import Client
 
 from accounts.models import Membership
 from tests.factories import MembershipFactory, UserFactory
-from tests.usage.conftest import Workers, _github_env, usage_calls, wait_for, wait_settled
+from tests.helpers import mirror_installed_org, wait_for
+from tests.usage.conftest import Workers, _github_env, usage_calls, wait_settled
 from tests.usage.test_collect_worker import assert_month_matches_simulator
 from usage import periods
 from usage.locks import lease_is_live
@@ -28,7 +29,7 @@ from usage.models import CollectionRun, DailyUsage, MonthlyRepositoryUsage, Usag
 from usage.services import run_enqueue
 from usage.tasks import sweep_stale_runs
 
-from .conftest import default_database_at, gunicorn_on, mirror_org
+from .conftest import default_database_at, gunicorn_on
 
 pytestmark = pytest.mark.integration
 State = CollectionRun.State
@@ -64,7 +65,7 @@ def test_a_postgres_restart_mid_collection_fails_it_cleanly_and_the_retry_succee
     with contextlib.ExitStack() as stack:
         stack.callback(workers.stop_all)
         stack.enter_context(default_database_at(pg_cluster, django_db_blocker))
-        org = mirror_org(sim, "restart-org", repos=4, skus_per_repo=4)
+        org = mirror_installed_org(sim, "restart-org", repos=4, skus_per_repo=4)
         olivia = UserFactory(github_login="olivia")
         MembershipFactory(user=olivia, organization=org, role=Membership.Role.OWNER)
         client = Client()

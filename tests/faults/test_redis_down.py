@@ -30,15 +30,14 @@ from django.utils import timezone
 from accounts.models import AuditEvent, Membership, Organization, WebhookDelivery
 from accounts.tasks import sweep_webhook_deliveries
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.usage.conftest import Workers, _github_env, usage_calls, wait_for, wait_settled
+from tests.helpers import celery_broker, mirror_installed_org, wait_for
+from tests.usage.conftest import Workers, _github_env, usage_calls, wait_settled
 from tests.usage.test_collect_worker import assert_month_matches_simulator
 from usage import periods
 from usage.locks import lease_is_live
 from usage.models import CollectionRun, OrgCollectionState, UsageItem
 from usage.services import run_enqueue
 from usage.tasks import sweep_stale_runs
-
-from .conftest import celery_on, mirror_org
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 State = CollectionRun.State
@@ -61,7 +60,7 @@ def celery_worker_env(simulator, sim_app, own_redis, celery_queue) -> dict[str, 
 @pytest.fixture
 def broker(own_redis, celery_queue):
     """This process (and the live server in it) publishes to our own Redis too."""
-    with celery_on(own_redis.url):
+    with celery_broker(own_redis.url):
         yield own_redis
 
 
@@ -117,7 +116,7 @@ def test_pages_render_while_redis_is_down_and_nothing_is_lost_when_it_returns(
     github_settings, sim_app, broker, live_server, celery_worker
 ):
     sim, base, secret = github_settings, live_server.url, sim_app[0].webhook_secret
-    org = mirror_org(sim, "outage-org", repos=3, skus_per_repo=3)
+    org = mirror_installed_org(sim, "outage-org", repos=3, skus_per_repo=3)
     olivia = UserFactory(github_login="olivia")
     mia = UserFactory(github_login="mia")
     MembershipFactory(user=olivia, organization=org, role=Membership.Role.OWNER)
@@ -207,7 +206,7 @@ def test_a_collection_whose_message_redis_lost_is_swept_once_it_returns(
     workers = Workers(celery_queue, celery_worker_env, tmp_path)
     try:
         worker = workers.start(pool=pool, concurrency=1)
-        org = mirror_org(sim, "deferred-org", repos=2, skus_per_repo=2)
+        org = mirror_installed_org(sim, "deferred-org", repos=2, skus_per_repo=2)
         # GitHub asks us to wait: the run goes back to the queue and its task is re-sent
         # with a countdown; that message now waits in the worker, unacknowledged.
         sim.control.fault(
@@ -248,13 +247,13 @@ def test_redis_lost_during_a_collection_interrupts_it_and_the_sweeper_resumes_it
     workers = Workers(celery_queue, celery_worker_env, tmp_path)
     try:
         worker = workers.start(pool="prefork", concurrency=1)
-        later_org = mirror_org(sim, "later-org", repos=2, skus_per_repo=2)
+        later_org = mirror_installed_org(sim, "later-org", repos=2, skus_per_repo=2)
         sim.control.fault("secondary_rate_limit", "later-org" + USAGE_PATH, count=1, retry_after=5)
         later, _ = run_enqueue(
             organization=later_org, period=periods.current_month(), trigger="manual"
         )
         wait_for(lambda: received(workers) == 2, what="the re-sent task in the worker")
-        org = mirror_org(sim, "midrun-org", repos=3, skus_per_repo=3)
+        org = mirror_installed_org(sim, "midrun-org", repos=3, skus_per_repo=3)
         sim.control.fault("latency", "midrun-org" + USAGE_PATH, latency_ms=4000, count=1)
         run, _ = run_enqueue(organization=org, period=periods.current_month(), trigger="manual")
         wait_for(lambda: CollectionRun.objects.get(pk=run.pk).state == State.RUNNING)

@@ -38,6 +38,7 @@ from billingdash import github
 from tests.accounts.flow import GitHubBrowser
 from tests.browser import wait_until
 from tests.dashboard.conftest import collect
+from tests.helpers import github_env
 from usage import periods
 from usage.models import CollectionRun
 from usage.services import run_enqueue
@@ -210,22 +211,15 @@ def test_no_secret_in_any_log_line_of_a_full_run(world, github_settings, setting
 
 @pytest.fixture
 def celery_worker_env(simulator, sim_app, celery_queue) -> dict[str, str]:
-    config, private_pem = sim_app
-    return {
-        "GITHUB_WEB_URL": simulator.web_url,
-        "GITHUB_API_URL": simulator.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_WEBHOOK_SECRET": config.webhook_secret,
-        "GITHUB_OAUTH_CLIENT_ID": config.oauth_client_id,
-        "GITHUB_OAUTH_CLIENT_SECRET": config.oauth_client_secret,
-        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
-        "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
-        "LOG_LEVEL": "DEBUG",
-    }
+    return github_env(
+        simulator,
+        sim_app,
+        GITHUB_APP_SLUG=None,
+        GITHUB_HTTP_CONNECT_TIMEOUT=None,
+        GITHUB_HTTP_READ_TIMEOUT=None,
+        CELERY_TASK_DEFAULT_QUEUE=celery_queue,
+        LOG_LEVEL="DEBUG",
+    )
 
 
 @pytest.mark.integration

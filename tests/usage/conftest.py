@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from django.conf import settings as django_settings
 
 from accounts.models import Installation, Organization
 from tests.conftest import _database_url
-from tests.factories import InstallationFactory, OrganizationFactory
+from tests.helpers import apply_env, github_env, mirror_installed_org, wait_for
 from usage import periods
 from usage.models import CollectionRun
 
@@ -50,23 +49,18 @@ def simulator(sim_app):
 
 
 def _github_env(sim, sim_app) -> dict[str, str]:
-    config, private_pem = sim_app
-    return {
-        "GITHUB_WEB_URL": sim.web_url,
-        "GITHUB_API_URL": sim.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_SLUG": config.app_slug,
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_HTTP_CONNECT_TIMEOUT": "2",
-        "GITHUB_HTTP_READ_TIMEOUT": "10",
-        "GITHUB_HTTP_MAX_ATTEMPTS": "3",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
+    """The worker's (and this process's) settings: no OAuth App, no webhook secret."""
+    return github_env(
+        sim,
+        sim_app,
+        GITHUB_WEBHOOK_SECRET=None,
+        GITHUB_OAUTH_CLIENT_ID=None,
+        GITHUB_OAUTH_CLIENT_SECRET=None,
+        GITHUB_HTTP_MAX_ATTEMPTS="3",
         # Task-level retries and leases short enough for a test.
-        "COLLECTION_RETRY_BASE_SECONDS": "1",
-        "COLLECTION_LEASE_SECONDS": "6",
-    }
+        COLLECTION_RETRY_BASE_SECONDS="1",
+        COLLECTION_LEASE_SECONDS="6",
+    )
 
 
 @pytest.fixture
@@ -77,9 +71,7 @@ def gh(simulator, sim_app, settings):
 
     simulator.control.reset()
     cache.clear()
-    for key, value in _github_env(simulator, sim_app).items():
-        current = getattr(settings, key)
-        setattr(settings, key, type(current)(value) if not isinstance(current, str) else value)
+    apply_env(settings, _github_env(simulator, sim_app))
     yield simulator
     simulator.control.reset()
 
@@ -96,31 +88,9 @@ def installed_org(gh) -> Callable[..., Organization]:
     there, and mirrors both in our database (what the webhook would have done)."""
 
     def make(login: str, **options: Any) -> Organization:
-        info = gh.control.create_org(login, **options)
-        inst = gh.control.install(login)
-        org = OrganizationFactory(github_id=info["id"], login=info["login"])
-        InstallationFactory(
-            organization=org,
-            installation_id=inst["id"],
-            account_id=info["id"],
-            account_login=info["login"],
-            permissions=inst["permissions"],
-        )
-        return org
+        return mirror_installed_org(gh, login, **options)
 
     return make
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 90, what: str = "") -> Any:
-    """Poll until `predicate()` is truthy (a progress wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.1)
 
 
 def runs_settled(org: Organization, count: int | None = None) -> bool:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Installation, Organization
+from tests.helpers import wait_for
 from usage import periods
 from usage.models import CollectionRun, DailyUsage, EndpointAvailability, UsageItem
 from usage.services import org_refresh_request, run_enqueue, schedule_current_month
 
-from .conftest import installation_of, usage_calls, wait_for, wait_settled
+from .conftest import installation_of, usage_calls, wait_settled
 from .test_collect_worker import assert_month_matches_simulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

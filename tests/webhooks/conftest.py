@@ -3,11 +3,9 @@ down."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +15,7 @@ from django.test import Client
 
 from accounts.models import WebhookDelivery
 from accounts.webhook_handlers import webhook_delivery_process
-from billingdash.celery import app as celery_app
+from tests.helpers import celery_broker, free_port
 from tests.shared import EXAMPLES
 
 SECRET = "test-webhook-secret"
@@ -29,13 +27,6 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 def example(name: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / name).read_text())
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -95,32 +86,11 @@ def deliver(post_webhook, django_capture_on_commit_callbacks):
     return run
 
 
-def _reset_broker_pools() -> None:
-    # Celery caches the broker connection pool (kombu's global pool for that URL) and
-    # the producer pool on first use; forget both (as Celery does after a fork) so a
-    # changed broker_url takes effect. The pools themselves stay usable for later.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextlib.contextmanager
-def broker_url(url: str) -> Iterator[None]:
-    """Point this process's Celery app at another broker for the duration."""
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    _reset_broker_pools()
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url = saved
-        _reset_broker_pools()
-
-
 @pytest.fixture
 def broker_down() -> Iterator[str]:
     """The broker is a closed port: every publish fails at once."""
     url = f"redis://127.0.0.1:{free_port()}/0"
-    with broker_url(url):
+    with celery_broker(url):
         yield url
 
 

@@ -21,8 +21,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-
-from .conftest import broker_url, free_port
+from tests.helpers import celery_broker, free_port, github_env
 
 try:
     from ghsim.config import SimConfig
@@ -74,19 +73,14 @@ def github_sim(hook_sim, hook_app, settings) -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def celery_worker_env(hook_app, hook_sim) -> dict[str, str]:
-    config, private_pem = hook_app
-    return {
-        "GITHUB_WEB_URL": hook_sim.web_url,
-        "GITHUB_API_URL": hook_sim.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_SLUG": config.app_slug,
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_WEBHOOK_SECRET": config.webhook_secret,
-        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
-    }
+    return github_env(
+        hook_sim,
+        hook_app,
+        GITHUB_OAUTH_CLIENT_ID=None,
+        GITHUB_OAUTH_CLIENT_SECRET=None,
+        GITHUB_HTTP_CONNECT_TIMEOUT=None,
+        GITHUB_HTTP_READ_TIMEOUT=None,
+    )
 
 
 def wait_until(check: Callable[[], bool], what: str, worker=None, timeout: float = 30) -> None:
@@ -273,7 +267,7 @@ def test_broker_down_then_the_sweep_gets_it_processed(
         "organization": {"id": ACME, "login": "acme-inc"},
         "sender": {"id": OLIVIA, "login": "olivia"},
     }
-    with broker_url(f"redis://127.0.0.1:{free_port()}/0"):
+    with celery_broker(f"redis://127.0.0.1:{free_port()}/0"):
         delivery = post_webhook_sim("organization", payload)  # 202 with Redis unreachable
     delivery.refresh_from_db()
     assert delivery.state == WebhookDelivery.State.PENDING

@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from .conftest import free_port
+from tests.helpers import free_port
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEfake-test-key-material\n-----END RSA PRIVATE KEY-----\n"
 CONVERSION = {

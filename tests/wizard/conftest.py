@@ -26,6 +26,7 @@ from django.test import Client
 from accounts.models import WebhookDelivery
 from accounts.signals import installation_ready
 from tests.accounts.flow import GitHubBrowser, forms
+from tests.helpers import allow_github_origin, apply_env, github_env
 
 try:
     from ghsim.config import SimConfig
@@ -51,26 +52,11 @@ def wizard_sim(wizard_app) -> Iterator[SimulatorServer]:
         yield sim
 
 
-def github_env(sim: SimulatorServer, app: tuple[SimConfig, str]) -> dict[str, str]:
-    config, private_pem = app
-    return {
-        "GITHUB_WEB_URL": sim.web_url,
-        "GITHUB_API_URL": sim.api_url,
-        "GITHUB_APP_ID": str(config.app_id),
-        "GITHUB_APP_SLUG": config.app_slug,
-        "GITHUB_APP_CLIENT_ID": config.app_client_id,
-        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
-        "GITHUB_APP_PRIVATE_KEY": private_pem,
-        "GITHUB_WEBHOOK_SECRET": config.webhook_secret,
-        "GITHUB_OAUTH_CLIENT_ID": config.oauth_client_id or "",
-        "GITHUB_OAUTH_CLIENT_SECRET": config.oauth_client_secret or "",
-        "GITHUB_HTTP_CONNECT_TIMEOUT": "2",
-        "GITHUB_HTTP_READ_TIMEOUT": "10",
-        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
-        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
-        "BACKFILL_MONTHS": str(BACKFILL_MONTHS),
-        "COLLECTION_RETRY_BASE_SECONDS": "1",
-    }
+def wizard_env(sim: SimulatorServer, app: tuple[SimConfig, str]) -> dict[str, str]:
+    """The GITHUB_* settings (and the backfill length) of this process and the worker."""
+    return github_env(
+        sim, app, BACKFILL_MONTHS=str(BACKFILL_MONTHS), COLLECTION_RETRY_BASE_SECONDS="1"
+    )
 
 
 def set_setup_url(sim: SimulatorServer, url: str | None) -> None:
@@ -87,16 +73,9 @@ def wgh(wizard_sim, wizard_app, settings, db) -> Iterator[SimulatorServer]:
     wizard_sim.control.set_webhook_url(None)
     set_setup_url(wizard_sim, TEST_SETUP_URL)
     cache.clear()  # installation tokens of an earlier world
-    for key, value in github_env(wizard_sim, wizard_app).items():
-        current = getattr(settings, key)
-        setattr(settings, key, value if isinstance(current, str) else type(current)(value))
+    apply_env(settings, wizard_env(wizard_sim, wizard_app))
     settings.GITHUB_SIGNIN_CLIENT = "oauth"
-    # The browser posts the sign-in form to us and is redirected to GitHub (here the
-    # simulator): CSP form-action must allow it, as settings do for GITHUB_WEB_URL.
-    csp = json.loads(json.dumps(settings.CONTENT_SECURITY_POLICY))
-    for directive in ("form-action", "img-src"):
-        csp["DIRECTIVES"][directive].append(wizard_sim.web_url)
-    settings.CONTENT_SECURITY_POLICY = csp
+    allow_github_origin(settings, wizard_sim.web_url)
     yield wizard_sim
     wizard_sim.control.set_webhook_url(None)
     set_setup_url(wizard_sim, TEST_SETUP_URL)
@@ -111,7 +90,7 @@ def _own_celery_queue(celery_queue: str) -> str:
 
 @pytest.fixture
 def celery_worker_env(wizard_sim, wizard_app, celery_queue) -> dict[str, str]:
-    return {**github_env(wizard_sim, wizard_app), "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
+    return {**wizard_env(wizard_sim, wizard_app), "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
 
 
 @pytest.fixture

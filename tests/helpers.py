@@ -1,0 +1,145 @@
+"""Plain helpers shared by several suites (not fixtures: each suite's conftest keeps its
+own fixtures and calls these).
+
+- `wait_for(predicate)`: poll until it is truthy (a progress wait, not a timing check).
+- `github_env(sim, app, **overrides)`: the environment (GITHUB_* and the like) of a web
+  server or worker pointed at a simulator; `apply_env(settings, env)` puts such values
+  into Django's settings, and `allow_github_origin(settings, url)` lets the browser go to
+  (and load avatars from) a simulator that was started after the settings were read.
+- `mirror_installed_org(sim, login, **options)`: an org created in the simulator, the
+  App installed there, and both mirrored in our database; `mirror_installation(...)` is
+  the installation half of that.
+- `free_port()`, `celery_broker(url)`: a port nobody listens on, and this process's
+  Celery app publishing to another broker meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from accounts.models import Installation, Organization
+from billingdash.celery import app as celery_app
+from tests.factories import InstallationFactory, OrganizationFactory
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 90, what: str = "") -> Any:
+    """Poll until `predicate()` is truthy and return its value (a progress wait, not a
+    timing assertion); AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.1)
+
+
+# --- the environment of a process pointed at the simulator ---------------------------------
+
+
+def github_env(sim: Any, app: tuple[Any, str], **overrides: str | None) -> dict[str, str]:
+    """The simulator's URLs, its App's (and OAuth App's) credentials and short HTTP
+    timeouts as environment variables, with `overrides` added or replacing them; an
+    override of None leaves that variable out (the setting keeps its default)."""
+    config, private_pem = app
+    env: dict[str, str | None] = {
+        "GITHUB_WEB_URL": sim.web_url,
+        "GITHUB_API_URL": sim.api_url,
+        "GITHUB_APP_ID": str(config.app_id),
+        "GITHUB_APP_SLUG": config.app_slug,
+        "GITHUB_APP_CLIENT_ID": config.app_client_id,
+        "GITHUB_APP_CLIENT_SECRET": config.app_client_secret,
+        "GITHUB_APP_PRIVATE_KEY": private_pem,
+        "GITHUB_WEBHOOK_SECRET": config.webhook_secret,
+        "GITHUB_OAUTH_CLIENT_ID": config.oauth_client_id or "",
+        "GITHUB_OAUTH_CLIENT_SECRET": config.oauth_client_secret or "",
+        "GITHUB_HTTP_CONNECT_TIMEOUT": "2",
+        "GITHUB_HTTP_READ_TIMEOUT": "10",
+        "GITHUB_HTTP_MAX_ATTEMPTS": "2",
+        "GITHUB_HTTP_BACKOFF_SECONDS": "0.01",
+        **overrides,
+    }
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def apply_env(settings: Any, env: dict[str, str]) -> None:
+    """Set each of `env`'s settings in this process, as the type the setting has."""
+    for key, value in env.items():
+        current = getattr(settings, key)
+        setattr(settings, key, value if isinstance(current, str) else type(current)(value))
+
+
+def allow_github_origin(settings: Any, web_url: str) -> None:
+    """The sign-in form is answered with a redirect to GitHub (the simulator), which
+    browsers check against CSP form-action; avatars come from its origin too. Settings
+    do this for GITHUB_WEB_URL at start-up; a simulator's URL comes after start-up."""
+    csp = json.loads(json.dumps(settings.CONTENT_SECURITY_POLICY))
+    for directive in ("form-action", "img-src"):
+        csp["DIRECTIVES"][directive].append(web_url)
+    settings.CONTENT_SECURITY_POLICY = csp
+
+
+# --- organizations on both sides -------------------------------------------------------------
+
+
+def mirror_installation(
+    org: Organization, info: dict[str, Any], inst: dict[str, Any]
+) -> Installation:
+    """Our row for the simulator's installation `inst` on the org `info` (what the
+    installation webhook would have created)."""
+    return InstallationFactory(
+        organization=org,
+        installation_id=inst["id"],
+        account_id=info["id"],
+        account_login=info["login"],
+        permissions=inst["permissions"],
+    )
+
+
+def mirror_installed_org(sim: Any, login: str, **options: Any) -> Organization:
+    """Create the org in the simulator (`options` as ``control.create_org`` takes them),
+    install the App there, and mirror both here (what the installation webhook would
+    have done)."""
+    info = sim.control.create_org(login, **options)
+    inst = sim.control.install(login)
+    org = OrganizationFactory(github_id=info["id"], login=info["login"])
+    mirror_installation(org, info, inst)
+    return org
+
+
+# --- ports and brokers -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reset_broker_pools() -> None:
+    # Celery caches the broker connection pool (kombu's global pool for that URL) and
+    # the producer pool on first use; forget both (as Celery does after a fork) so a
+    # changed broker_url takes effect. The pools themselves stay usable for later.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """This process's Celery app (a live server's too, the same object) publishes to
+    `url` meanwhile."""
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = url
+    _reset_broker_pools()
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url = saved
+        _reset_broker_pools()
