@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -157,7 +158,15 @@ def main() -> int:
     (DEMO / "banner.txt").write_text("\n".join(banner))
     print("\n".join(banner), flush=True)
     honcho = [PY, "-m", "honcho", "-f", str(procfile), "-d", str(ROOT), "start"]
-    return subprocess.call(honcho, env=env, cwd=ROOT)
+    proc = subprocess.Popen(honcho, env=env, cwd=ROOT)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C: honcho stops every process (it ignores a repeated signal). Pass it on
+            # in case only this process got it, then wait for honcho to finish: no
+            # traceback, no process left behind.
+            proc.send_signal(signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@
     if (data.finished) {
       if (data.errors) {
         this.stop(
-          "Some months could not be collected. Last error: " + (data.last_error || "unknown") +
+          "Some months could not be collected. Last error: " +
+            String(data.last_error || "unknown").replace(/[.\s]+$/, "") +
             ". billingdash tries again on its own schedule; the dashboard shows what was collected.",
           true
         );

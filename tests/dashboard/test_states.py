@@ -110,6 +110,8 @@ def test_not_on_the_enhanced_billing_platform(client, dash, people):
     _, html = dashboard(client, people["olivia"], "initech")
     assert_no_charts(html)
     assert "not on the enhanced billing platform" in html
+    # The App is installed and working: installing it again would not help.
+    assert "See how to install the App" not in html
 
 
 def test_filters_that_match_nothing(client, acme, people):
