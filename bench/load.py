@@ -1,9 +1,10 @@
-"""Load test (`make load`): gunicorn (2 workers, DEBUG off) on loopback; one org with
-~1,000,000 line items over 12 months; locust (`bench/locustfile.py`, headless, its own
-process on the same cores) steps signed-in users up (no think time) while signed GitHub
-webhooks stream in and the full-year CSV is exported. Per step: requests/s, median, p99
-and errors per endpoint and in total, and the CPU each party used; then the highest rate
-with 0 errors and p99 under 1 s. ``python -m bench.load --help`` lists the options.
+"""Load test (`make load`): gunicorn (2 gthread workers of 4 threads, DEBUG off) on
+loopback; one org with ~1,000,000 line items over 12 months; locust
+(`bench/locustfile.py`, headless, its own process on the same cores) steps signed-in
+users up (no think time) while signed GitHub webhooks stream in and the full-year CSV is
+exported. Per step: requests/s, median, p99 and errors per endpoint and in total, and
+the CPU each party used; then the highest rate with 0 errors and p99 under 1 s. ``python
+-m bench.load --help`` lists the options.
 
 A database of its own (``LOAD_DATABASE_URL``, default ``billingdash_load``: created, filled
 through the collection path by `bench.dashboard`'s loader, dropped unless ``--keep``); an
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-seconds", type=int, default=20)
     parser.add_argument("--long", action="store_true", help="60 s steps, 2 to 48 users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help=">1: gthread workers")
+    parser.add_argument("--threads", type=int, default=4, help=">1: gthread workers; 1: sync")
     parser.add_argument("--webhook-rate", type=float, default=5.0, help="deliveries/s")
     parser.add_argument("--csv-every", type=float, default=30.0, help="s between year CSVs")
     parser.add_argument("--items", type=int, default=1_000_000)
