@@ -3,8 +3,8 @@ loopback; one org with ~1,000,000 line items over 12 months; locust
 (`bench/locustfile.py`, headless, its own process on the same cores) steps signed-in
 users up (no think time) while signed GitHub webhooks stream in and the full-year CSV is
 exported. Per step: requests/s, median, p99 and errors per endpoint and in total, and
-the CPU each party used; then the highest rate with 0 errors and p99 under 1 s. ``python
--m bench.load --help`` lists the options.
+the CPU each party used; then the highest rate with 0 errors and p99 under 1 s.
+``python -m bench.load --help`` lists the options.
 
 A database of its own (``LOAD_DATABASE_URL``, default ``billingdash_load``: created, filled
 through the collection path by `bench.dashboard`'s loader, dropped unless ``--keep``); an
