@@ -279,12 +279,17 @@ def test_paginate_rejects_wrong_shape(gh, user_token):
 
 def test_track_calls_nests_and_records_budget(gh, user_token):
     token = user_token("olivia")
+    # The budget is per user and the simulator lives for the session: start from what
+    # earlier tests left of olivia's.
+    with github.track_calls() as before:
+        github.get_authenticated_user(token)
     with github.track_calls() as outer:
         github.get_authenticated_user(token)
         with github.track_calls() as inner:
             github.get_authenticated_user(token)
     assert (outer.calls, inner.calls) == (2, 1)
     assert outer.limit == 5000
-    assert outer.remaining == 4998
+    assert outer.remaining == inner.remaining == before.remaining - 2
+    assert outer.remaining + outer.used == outer.limit
     assert outer.resource == "core"
     assert outer.reset_at is not None
