@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ghsim.tokens import random_token
+
 
 def logins(resp) -> list[str]:
     return [o["login"] if "login" in o else o["organization"]["login"] for o in resp.json()]
@@ -43,7 +45,7 @@ def test_installation_token_and_jwt_are_refused_on_user_endpoints(api, sim):
 
 
 def test_unknown_and_missing_credentials(api):
-    resp = api.get("/user", "ghu_thisTokenDoesNotExist0000000000000000")
+    resp = api.get("/user", random_token("ghu_"))  # GitHub's shape; never issued
     assert resp.status_code == 401
     assert resp.json() == {
         "message": "Bad credentials",

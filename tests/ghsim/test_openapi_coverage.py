@@ -3,6 +3,7 @@ validate against GitHub's description (ApiSession validates each answer on the f
 
 from __future__ import annotations
 
+from ghsim.tokens import random_token
 from tests.ghsim.helpers import make_jwt
 from tests.ghsim.openapi_check import SPEC, VALIDATED
 
@@ -14,7 +15,7 @@ def test_every_operation_success_and_error(api, sim, token, config, private_key)
     gho = token("olivia", "oauth", scope="read:org")
     ghs = sim.control.installation_token("acme-corp")
     app = make_jwt(config, private_key)
-    bad = "ghu_notAValidToken000000000000000000000"
+    bad = random_token("ghu_")  # never issued
     billing = "/organizations/acme-corp/settings/billing"
     calls = [
         # (method, path, token, expected status)

@@ -18,6 +18,7 @@ from billingdash.github import api_urls, errors, http
 from billingdash.github.apps import app_jwt
 from billingdash.github.errors import from_response, parse_accepted_permissions
 from billingdash.github.oauth import TokenSet
+from ghsim.tokens import random_token
 
 NOW = 1_800_000_000.0
 
@@ -53,9 +54,10 @@ def test_error_carries_github_fields():
 
 
 def test_non_json_error_body_is_not_quoted():
-    err = classify(502, body=b"<html>proxy error ghu_secret</html>")
+    secret = random_token("ghu_")
+    err = classify(502, body=f"<html>proxy error {secret}</html>".encode())
     assert err.message == "HTTP 502"
-    assert "ghu_secret" not in str(err) + repr(err)
+    assert secret not in str(err) + repr(err)
 
 
 def test_unprocessable_errors_list():
@@ -271,9 +273,9 @@ def test_app_jwt_needs_configuration(settings):
 def test_token_set_from_github_app_response():
     issued = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     data = {
-        "access_token": "ghu_abcdefghijklmnop",
+        "access_token": random_token("ghu_"),
         "expires_in": 28800,
-        "refresh_token": "ghr_abcdefghijklmnop",
+        "refresh_token": random_token("ghr_", 76),
         "refresh_token_expires_in": 15897600,  # not 15811200: read, never assumed
         "scope": "",
         "token_type": "bearer",
@@ -286,7 +288,7 @@ def test_token_set_from_github_app_response():
 
 
 def test_token_set_from_oauth_app_response():
-    data = {"access_token": "gho_16C7e42F292c6912E7710c838347Ae178B4a", "scope": "repo,gist"}
+    data = {"access_token": random_token("gho_"), "scope": "repo,gist"}
     tokens = TokenSet.from_response(data, issued_at=datetime.now(UTC))
     assert tokens.expires_at is None and tokens.refresh_token is None
     assert tokens.scopes == ["repo", "gist"]

@@ -16,17 +16,21 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
+from ghsim.config import SimConfig
 from tests.helpers import free_port
 
-PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEfake-test-key-material\n-----END RSA PRIVATE KEY-----\n"
+# What GitHub's conversion returns: a new App's key and secrets, made for this run.
+_APP, PEM = SimConfig.generate()
+# A line from the middle of the key: it must never be printed.
+KEY_LINE = PEM.splitlines()[5]
 CONVERSION = {
     "id": 1234,
     "slug": "billingdash-acme",
     "node_id": "A_1",
     "name": "billingdash acme",
     "client_id": "Iv23liABCDEFGHIJKLMN",
-    "client_secret": "0123456789abcdef0123456789abcdef01234567",
-    "webhook_secret": "e340154128314309424b7c8e90325147d99fdafa",
+    "client_secret": _APP.app_client_secret,
+    "webhook_secret": _APP.webhook_secret,
     "pem": PEM,
 }
 
@@ -130,11 +134,11 @@ def test_convert_prints_env_lines_and_writes_the_key(github_stub, tmp_path):
         "GITHUB_APP_ID=1234",
         "GITHUB_APP_SLUG=billingdash-acme",
         "GITHUB_APP_CLIENT_ID=Iv23liABCDEFGHIJKLMN",
-        "GITHUB_APP_CLIENT_SECRET=0123456789abcdef0123456789abcdef01234567",
-        "GITHUB_WEBHOOK_SECRET=e340154128314309424b7c8e90325147d99fdafa",
+        f"GITHUB_APP_CLIENT_SECRET={_APP.app_client_secret}",
+        f"GITHUB_WEBHOOK_SECRET={_APP.webhook_secret}",
         f"GITHUB_APP_PRIVATE_KEY_PATH={key.resolve()}",
     ]
-    assert "PRIVATE KEY" not in out and "fake-test-key" not in out
+    assert "PRIVATE KEY" not in out and KEY_LINE not in out
     assert key.read_text() == PEM
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     # No credentials of ours are sent: the code is the credential.
@@ -217,5 +221,5 @@ def test_serve_flow(github_stub, tmp_path, org):
     thread.join(10)
     assert not thread.is_alive() and not errors
     assert "GITHUB_APP_ID=1234" in out.getvalue()
-    assert "fake-test-key" not in out.getvalue()
+    assert KEY_LINE not in out.getvalue()
     assert stat.S_IMODE(Path(key).stat().st_mode) == 0o600
