@@ -74,6 +74,9 @@ class SimConfig:
     seed: int = 1
     #: Seconds added to the real clock (the simulator's "now").
     clock_offset: float = 0.0
+    #: SIM_USAGE_CACHE_MB: keep rendered usage reports in memory up to this many bytes
+    #: (0: off), so benchmarks measure the client, not the generator.
+    usage_cache_bytes: int = 0
     world: WorldSpec = field(default_factory=demo_world)
     app_name: str = "Billing Dashboard (dev)"
     app_owner_login: str = "billingdash-dev"
@@ -154,6 +157,7 @@ class SimConfig:
             callback_urls=callbacks,
             seed=int(env.get("SIM_SEED", "1") or 1),
             clock_offset=offset,
+            usage_cache_bytes=int(float(env.get("SIM_USAGE_CACHE_MB") or 0) * 1_000_000),
         )
 
     def client_kind(self, client_id: str | None) -> str | None:

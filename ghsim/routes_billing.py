@@ -11,15 +11,14 @@ Who gets what (GitHub's description, SOURCE.md and the brief):
   need `admin:org`; an org without the enhanced billing platform has none (404).
 - usage is never older than 24 months, never before the org existed, never after today.
 
-``SIM_USAGE_CACHE_MB`` (environment, default 0 = off): keep rendered usage reports up to
-that many megabytes in memory and serve repeats from there (`RenderedReports`), for
-benchmarks of the client. The bytes are the same as without it.
+``SIM_USAGE_CACHE_MB`` (`SimConfig.usage_cache_bytes`, default 0 = off): keep rendered
+usage reports up to that size in memory and serve repeats from there (`RenderedReports`),
+for benchmarks of the client. The bytes are the same as without it.
 """
 
 from __future__ import annotations
 
 import calendar
-import os
 from datetime import date
 
 from flask import Blueprint, Response, g, request
@@ -121,7 +120,7 @@ def billing_usage(org_login: str) -> ResponseReturnValue:
         plan = st.plan(org)
     # Streamed: a 1,000,000-item month is ~280 MB of JSON and is never held in memory
     # (unless SIM_USAGE_CACHE_MB asks for it).
-    budget = int(float(os.environ.get("SIM_USAGE_CACHE_MB") or 0) * 1_000_000)
+    budget = st.config.usage_cache_bytes
     body = _RENDERED.chunks(plan, span, budget) if budget > 0 else usage_items_chunks(plan, span)
     resp = Response(body, mimetype="application/json")
     resp.headers["Content-Type"] = "application/json; charset=utf-8"

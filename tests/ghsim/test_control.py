@@ -145,9 +145,11 @@ def test_config_from_env(tmp_path):
         "SIM_SETUP_URL": "http://127.0.0.1:9/setup",
         "SIM_CALLBACK_URLS": "http://a/cb, http://b/cb",
         "SIM_SEED": "5",
+        "SIM_USAGE_CACHE_MB": "1.5",
     }
     loaded = SimConfig.from_env(env)
     assert (loaded.app_id, loaded.app_slug, loaded.seed) == (77, "my-app", 5)
+    assert loaded.usage_cache_bytes == 1_500_000
     assert loaded.app_public_key_pem == config.app_public_key_pem
     assert loaded.callback_urls == ["http://a/cb", "http://b/cb"]
     assert loaded.oauth_client_id == "Ov23abc"

@@ -264,7 +264,7 @@ def test_empty_reports():
 
 
 @pytest.mark.django_db
-def test_the_simulators_report_cache_serves_the_same_bytes(gh, user_token, monkeypatch):
+def test_the_simulators_report_cache_serves_the_same_bytes(gh, simulator, user_token, monkeypatch):
     from billingdash.github import http
 
     token = user_token("olivia")
@@ -279,8 +279,9 @@ def test_the_simulators_report_cache_serves_the_same_bytes(gh, user_token, monke
             response.close()
 
     plain = body(1), body(2)
-    monkeypatch.setenv("SIM_USAGE_CACHE_MB", "64")
+    config = simulator.state.config
+    monkeypatch.setattr(config, "usage_cache_bytes", 64_000_000)  # SIM_USAGE_CACHE_MB=64
     first, again = body(1), body(1)  # rendered and kept, then served from memory
     assert plain[0] == first == again and len(first) > 10_000
-    monkeypatch.setenv("SIM_USAGE_CACHE_MB", "0.001")  # too small to keep: streamed
+    monkeypatch.setattr(config, "usage_cache_bytes", 1_000)  # too small to keep: streamed
     assert body(2) == body(2) == plain[1]
