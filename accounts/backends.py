@@ -34,12 +34,34 @@ from social_core.exceptions import (
 from billingdash import github
 from billingdash.github import errors, http
 
-__all__ = ["GitHubAppSignIn", "GitHubOAuthSignIn", "backend_name_for_client", "social_error"]
+__all__ = [
+    "GitHubAppSignIn",
+    "GitHubOAuthSignIn",
+    "backend_name_for_client",
+    "client_credentials",
+    "client_settings_prefix",
+    "social_error",
+]
 
 
 def backend_name_for_client(client: str) -> str:
     """`"app"` → ``github-app``, `"oauth"` → ``github-oauth``."""
     return f"github-{client}"
+
+
+def client_settings_prefix(client: str) -> str:
+    """The settings that hold a sign-in client's credentials: ``GITHUB_APP_CLIENT_ID``
+    and ``_CLIENT_SECRET`` for `"app"`, ``GITHUB_OAUTH_...`` otherwise."""
+    return "GITHUB_APP" if client == "app" else "GITHUB_OAUTH"
+
+
+def client_credentials(client: str) -> tuple[str, str]:
+    """The sign-in client's (client id, client secret), read from settings when called."""
+    prefix = client_settings_prefix(client)
+    return (
+        getattr(settings, f"{prefix}_CLIENT_ID", ""),
+        getattr(settings, f"{prefix}_CLIENT_SECRET", ""),
+    )
 
 
 def social_error(
@@ -84,11 +106,7 @@ class _GitHubSignIn(BaseOAuth2PKCE):
     # --- configuration, read at call time ----------------------------------------
 
     def credentials(self) -> tuple[str, str]:
-        prefix = "GITHUB_APP" if self.client == "app" else "GITHUB_OAUTH"
-        return (
-            getattr(settings, f"{prefix}_CLIENT_ID", ""),
-            getattr(settings, f"{prefix}_CLIENT_SECRET", ""),
-        )
+        return client_credentials(self.client)
 
     def is_enabled(self) -> bool:
         """Only the client GITHUB_SIGNIN_CLIENT names signs people in, and only when its

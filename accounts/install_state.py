@@ -37,7 +37,6 @@ SALT = "billingdash.accounts.install-state"
 SESSION_KEY = "billingdash_install_states"
 # Nonces kept per session: one per wizard page view; older ones are dropped first.
 MAX_OUTSTANDING = 10
-DEFAULT_MAX_AGE_SECONDS = 3600
 
 REASONS = {
     "missing": "GitHub sent you back without the state billingdash gave it.",
@@ -71,7 +70,7 @@ class InstallState:
 
 
 def max_age_seconds() -> int:
-    return int(getattr(settings, "INSTALL_STATE_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS))
+    return int(settings.INSTALL_STATE_MAX_AGE_SECONDS)
 
 
 def _signer() -> signing.TimestampSigner:

@@ -20,12 +20,10 @@ from django.utils.formats import date_format
 from billingdash import github
 
 from . import services
-from .models import AuditEvent, Installation, Organization, User
+from .models import AuditEvent, Installation, Organization, User, grants_billing
 
 log = logging.getLogger(__name__)
 
-# GitHub's permission name for "Administration" (organization), which billing needs.
-BILLING_PERMISSION = "organization_administration"
 OWNERS_CACHE_SECONDS = 300
 
 
@@ -110,9 +108,7 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
             "nothing is collected until an owner unsuspends it in the installation's settings."
         )
         return InstallationStatus("suspended", words, iid, url)
-    if state == Installation.State.MISSING_PERMISSION or inst.permissions.get(
-        BILLING_PERMISSION
-    ) not in ("read", "write"):
+    if state == Installation.State.MISSING_PERMISSION or not grants_billing(inst.permissions):
         words = (
             f"The App is installed on {login} without the organization permission "
             "“Administration: read” that GitHub requires for billing usage. An owner can "

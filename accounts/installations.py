@@ -24,14 +24,10 @@ from django.utils.dateparse import parse_datetime
 from billingdash import github
 
 from . import services
-from .models import Installation, InstallRequest, Organization, User
+from .models import Installation, InstallRequest, Organization, User, grants_billing
 from .signals import installation_ready
 
 log = logging.getLogger(__name__)
-
-# The permission GitHub's billing usage endpoints need ("Administration" org permission).
-BILLING_PERMISSION = "organization_administration"
-_READABLE = ("read", "write")
 
 MISSING_PERMISSION_REASON = (
     "The App lacks the organization permission “Administration: read” that GitHub's billing "
@@ -88,7 +84,7 @@ def github_state(data: Mapping[str, Any]) -> tuple[str, str]:
         return Installation.State.NEEDS_ATTENTION, NOT_AN_ORG_REASON.format(kind=article)
     if data.get("suspended_at"):
         return Installation.State.SUSPENDED, "An owner suspended the App on GitHub."
-    if (data.get("permissions") or {}).get(BILLING_PERMISSION) not in _READABLE:
+    if not grants_billing(data.get("permissions")):
         return Installation.State.MISSING_PERMISSION, MISSING_PERMISSION_REASON
     return Installation.State.ACTIVE, ""
 

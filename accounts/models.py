@@ -123,6 +123,17 @@ class Membership(models.Model):
         return f"{self.user} is {self.role} of {self.organization}"
 
 
+# The organization permission ("Administration") GitHub's billing usage endpoints need,
+# and the levels of it that can read.
+BILLING_PERMISSION = "organization_administration"
+BILLING_READABLE = ("read", "write")
+
+
+def grants_billing(permissions: dict | None) -> bool:
+    """Whether an installation's permissions (GitHub's object) can read billing usage."""
+    return (permissions or {}).get(BILLING_PERMISSION) in BILLING_READABLE
+
+
 class Installation(models.Model):
     """An installation of our GitHub App on an organization."""
 
@@ -165,9 +176,7 @@ class Installation(models.Model):
 
     @property
     def can_read_billing(self) -> bool:
-        return self.state == self.State.ACTIVE and self.permissions.get(
-            "organization_administration"
-        ) in ("read", "write")
+        return self.state == self.State.ACTIVE and grants_billing(self.permissions)
 
 
 class InstallRequest(models.Model):

@@ -38,8 +38,16 @@ from django.views.decorators.http import require_GET
 from billingdash import github
 
 from . import install_state, installations, selectors, services
-from .install_status import BILLING_PERMISSION, installation_settings_url
-from .models import AuditEvent, Installation, Membership, Organization, User
+from .install_status import installation_settings_url
+from .models import (
+    BILLING_PERMISSION,
+    AuditEvent,
+    Installation,
+    Membership,
+    Organization,
+    User,
+    grants_billing,
+)
 from .wizard import install_request_record
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,15 @@ def _problem(request: HttpRequest, status: int, title: str, message: str, **extr
     return render(request, "accounts/setup_error.html", context, status=status)
 
 
+def _fresh_owner(membership: Membership | None) -> bool:
+    """An owner's role, verified with GitHub within the TTL."""
+    return (
+        membership is not None
+        and membership.role == Membership.Role.OWNER
+        and selectors.membership_is_fresh(membership)
+    )
+
+
 def _owns(user: User, login: str, account_id: int) -> bool:
     """Whether `user` is an active owner of the org (GitHub id `account_id`). A fresh
     role of ours is enough; otherwise GitHub is asked. Raises `GitHubError` when GitHub
@@ -59,11 +76,7 @@ def _owns(user: User, login: str, account_id: int) -> bool:
     membership = Membership.objects.filter(
         user=user, organization__github_id=account_id, state=Membership.State.ACTIVE
     ).first()
-    if (
-        membership is not None
-        and membership.role == Membership.Role.OWNER
-        and selectors.membership_is_fresh(membership)
-    ):
+    if _fresh_owner(membership):
         return True
     if user.github_id is None:
         return False
@@ -215,13 +228,12 @@ def _verified(request: HttpRequest, *, data: dict[str, Any], action: str) -> Htt
     inst = _record(data, user=user, action=action)
     _audit_added(inst, user=user, action=action)
     organization = inst.organization
-    fresh = Membership.objects.filter(user=user, organization=organization).first()
-    if fresh is None or not selectors.membership_is_fresh(fresh) or fresh.role != "owner":
+    if not _fresh_owner(Membership.objects.filter(user=user, organization=organization).first()):
         try:
             services.memberships_sync(user=user)  # the org now shows in their list
         except github.GitHubError as error:
             log.warning("setup: role sync of user %s failed: %r", user.pk, error)
-    if (data.get("permissions") or {}).get(BILLING_PERMISSION) not in ("read", "write"):
+    if not grants_billing(data.get("permissions")):
         return render(
             request,
             "accounts/setup_permission.html",

@@ -19,7 +19,6 @@ from .services import audit_log
 # failing receiver is logged), and only when billing *becomes* readable, never twice for
 # an installation that stays readable.
 installation_ready = Signal()
-READY_REASONS = ("created", "permissions", "unsuspended", "reconciled")
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.signin")

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .backends import backend_name_for_client
+from .backends import backend_name_for_client, client_credentials, client_settings_prefix
 from .redirects import safe_next
 
 # --- sign-in and sign-out ---------------------------------------------------------------
@@ -31,19 +31,13 @@ def login_page(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(next_url or "org_list")
     client = settings.GITHUB_SIGNIN_CLIENT
-    backend_name = backend_name_for_client(client)
-    prefix = "GITHUB_APP" if client == "app" else "GITHUB_OAUTH"
-    configured = bool(
-        getattr(settings, f"{prefix}_CLIENT_ID", "")
-        and getattr(settings, f"{prefix}_CLIENT_SECRET", "")
-    )
     return render(
         request,
         "registration/login.html",
         {
-            "backend_name": backend_name,
-            "configured": configured,
-            "missing_setting": prefix,
+            "backend_name": backend_name_for_client(client),
+            "configured": all(client_credentials(client)),
+            "missing_setting": client_settings_prefix(client),
             "next": next_url,
             "github_web_url": settings.GITHUB_WEB_URL,
         },

@@ -65,53 +65,45 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
 )
-# Periodic tasks (celery beat). Each app adds its own entries to this one dict.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-CELERY_BEAT_SCHEDULE.update(
-    {
-        # usage: the current month of every collectable org, every hour.
-        "usage-hourly-current-month": {
-            "task": "usage.tasks.schedule_current_month",
-            "schedule": crontab(minute=7),
-        },
-        # usage: the previous month once a day until the 10th (late adjustments), and
-        # orgs not on the enhanced billing platform are asked again once a day.
-        "usage-daily-previous-month": {
-            "task": "usage.tasks.schedule_previous_month",
-            "schedule": crontab(hour=4, minute=17),
-        },
-        # usage: re-queue runs whose lease expired (worker killed) or whose message
-        # was lost; duplicates are harmless (per-org lease, one active run per month).
-        "usage-sweep-stale-runs": {
-            "task": "usage.tasks.sweep_stale_runs",
-            "schedule": 60.0,
-        },
-    }
-)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        # accounts: queue webhook deliveries still pending a minute after they arrived
-        # (the broker was down when GitHub sent them, or a failed attempt put them back).
-        "accounts-sweep-webhook-deliveries": {
-            "task": "accounts.tasks.sweep_webhook_deliveries",
-            "schedule": 60.0,
-        },
-        # accounts: compare GET /app/installations with what we stored (missed webhooks).
-        "accounts-reconcile-installations": {
-            "task": "accounts.tasks.reconcile_installations",
-            "schedule": 15 * 60.0,
-        },
-    }
-)
-
-# ops (issue 7): a heartbeat every minute; `sent_at` is evaluated by beat when it sends
-# (BeatLazyFunc), so the worker that runs it can tell when beat last ticked.
-CELERY_BEAT_SCHEDULE["usage-ops-heartbeat"] = {
-    "task": "usage.heartbeat.beat",
-    "schedule": 60.0,
-    "kwargs": {"sent_at": BeatLazyFunc(time.time)},
-    # A backlog of heartbeats is pointless; an hour bounds it when no worker runs.
-    "options": {"expires": 3600},
+# Periodic tasks (celery beat), every app's in this one dict.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # usage: the current month of every collectable org, every hour.
+    "usage-hourly-current-month": {
+        "task": "usage.tasks.schedule_current_month",
+        "schedule": crontab(minute=7),
+    },
+    # usage: the previous month once a day until the 10th (late adjustments), and
+    # orgs not on the enhanced billing platform are asked again once a day.
+    "usage-daily-previous-month": {
+        "task": "usage.tasks.schedule_previous_month",
+        "schedule": crontab(hour=4, minute=17),
+    },
+    # usage: re-queue runs whose lease expired (worker killed) or whose message
+    # was lost; duplicates are harmless (per-org lease, one active run per month).
+    "usage-sweep-stale-runs": {
+        "task": "usage.tasks.sweep_stale_runs",
+        "schedule": 60.0,
+    },
+    # accounts: queue webhook deliveries still pending a minute after they arrived
+    # (the broker was down when GitHub sent them, or a failed attempt put them back).
+    "accounts-sweep-webhook-deliveries": {
+        "task": "accounts.tasks.sweep_webhook_deliveries",
+        "schedule": 60.0,
+    },
+    # accounts: compare GET /app/installations with what we stored (missed webhooks).
+    "accounts-reconcile-installations": {
+        "task": "accounts.tasks.reconcile_installations",
+        "schedule": 15 * 60.0,
+    },
+    # ops (issue 7): a heartbeat every minute; `sent_at` is evaluated by beat when it
+    # sends (BeatLazyFunc), so the worker that runs it can tell when beat last ticked.
+    "usage-ops-heartbeat": {
+        "task": "usage.heartbeat.beat",
+        "schedule": 60.0,
+        "kwargs": {"sent_at": BeatLazyFunc(time.time)},
+        # A backlog of heartbeats is pointless; an hour bounds it when no worker runs.
+        "options": {"expires": 3600},
+    },
 }
 # Task modules other than `<app>.tasks` (which autodiscovery finds): staff actions and
 # the heartbeat.

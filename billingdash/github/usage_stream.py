@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import ijson
@@ -291,8 +292,7 @@ def _general(head: bytes, read: Callable[[int], bytes], chunk: int) -> Iterator[
             seen.extend(data[: _SMALL_BODY - len(seen)])
         return data
 
-    reader = type("_Replay", (), {"read": staticmethod(replay)})()
-    items = ijson.items(reader, "usageItems.item", use_float=False)
+    items = ijson.items(SimpleNamespace(read=replay), "usageItems.item", use_float=False)
     count = 0
     while True:
         try:

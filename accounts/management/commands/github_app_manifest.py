@@ -24,7 +24,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -72,7 +72,7 @@ def build_manifest(
 def registration_url(org: str | None) -> str:
     web = settings.GITHUB_WEB_URL.rstrip("/")
     if org:
-        return f"{web}/organizations/{quote(org, safe='')}/settings/apps/new"
+        return f"{web}/organizations/{github.api_urls.quote_segment(org)}/settings/apps/new"
     return f"{web}/settings/apps/new"
 
 
