@@ -17,15 +17,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
 from . import admin_github, services, staff
 from .admin_helpers import (
+    AgeFilter,
     AuditedAdmin,
     ObjectActionsAdmin,
     ReadOnlyAdmin,
+    ReadOnlyInline,
     audit_staff,
     changelist_link,
     finish_action,
@@ -55,27 +56,15 @@ def _queue_user_resync(modeladmin, request, users):
     return finish_action(modeladmin, request, lines)
 
 
-class GitHubTokenInline(admin.TabularInline):
+class GitHubTokenInline(ReadOnlyInline):
     model = GitHubToken
-    extra = 0
     fields = ("client", "scopes", "expires_at", "refresh_token_expires_at", "updated_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class UserMembershipInline(admin.TabularInline):
+class UserMembershipInline(ReadOnlyInline):
     model = Membership
     fk_name = "user"
-    extra = 0
     fields = ("organization", "role", "state", "verified_at", "token_access")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)
@@ -91,6 +80,7 @@ class BillingdashUserAdmin(ObjectActionsAdmin, UserAdmin):
     )
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("username", "github_login", "email", "=github_id")
+    # The GitHub section: written from GitHub and by sign-outs, never by hand.
     readonly_fields = (
         "github_id",
         "github_login",
@@ -100,23 +90,7 @@ class BillingdashUserAdmin(ObjectActionsAdmin, UserAdmin):
         "sessions_revoked_reason",
         "related",
     )
-    fieldsets = (
-        *UserAdmin.fieldsets,
-        (
-            "GitHub",
-            {
-                "fields": (
-                    "github_id",
-                    "github_login",
-                    "avatar_url",
-                    "memberships_synced_at",
-                    "sessions_revoked_at",
-                    "sessions_revoked_reason",
-                    "related",
-                )
-            },
-        ),
-    )
+    fieldsets = (*UserAdmin.fieldsets, ("GitHub", {"fields": readonly_fields}))
     inlines = [GitHubTokenInline, UserMembershipInline]
     actions = ["resync_memberships", "sign_out_everywhere"]
     object_actions = {
@@ -174,50 +148,33 @@ class GitHubTokenAdmin(AuditedAdmin):
 # --- organizations ----------------------------------------------------------------------
 
 
-class CollectionFreshnessFilter(admin.SimpleListFilter):
+class CollectionFreshnessFilter(AgeFilter):
     title = "last collection"
     parameter_name = "collected"
+    field = "last_collected_at"
+    fresh_label = "Within 2 hours"
+    stale_label = "Stale (older than 2 hours or never)"
 
-    def lookups(self, request, model_admin):
-        return (("fresh", "Within 2 hours"), ("stale", "Stale (older than 2 hours or never)"))
-
-    def queryset(self, request, queryset):
-        limit = timezone.now() - STALE_COLLECTION
-        if self.value() == "fresh":
-            return queryset.filter(last_collected_at__gte=limit)
-        if self.value() == "stale":
-            return queryset.filter(Q(last_collected_at__lt=limit) | Q(last_collected_at=None))
-        return queryset
+    def max_age(self) -> timedelta:
+        return STALE_COLLECTION
 
 
-class OrgInstallationInline(admin.TabularInline):
+class OrgInstallationInline(ReadOnlyInline):
     model = Installation
-    extra = 0
     fields = ("installation", "state", "state_reason", "ratelimit_remaining", "updated_at")
-    readonly_fields = fields
-    can_delete = False
 
     @admin.display(description="Installation")
     def installation(self, obj: Installation) -> str:
         return link(obj, obj.installation_id)
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class OrgMembershipInline(admin.TabularInline):
+class OrgMembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
     fields = ("member", "role", "state", "verified_at", "token_access", "token_checked_at")
-    readonly_fields = fields
-    can_delete = False
 
     @admin.display(description="User")
     def member(self, obj: Membership) -> str:
         return link(obj.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class OrganizationAdmin(ObjectActionsAdmin):
@@ -334,20 +291,15 @@ class OrganizationAdmin(ObjectActionsAdmin):
 admin.site.register(Organization, OrganizationAdmin)
 
 
-class MembershipFreshnessFilter(admin.SimpleListFilter):
+class MembershipFreshnessFilter(AgeFilter):
     title = "verification"
     parameter_name = "verified"
+    field = "verified_at"
+    fresh_label = "Verified recently"
+    stale_label = "Stale (re-checked on next visit)"
 
-    def lookups(self, request, model_admin):
-        return (("fresh", "Verified recently"), ("stale", "Stale (re-checked on next visit)"))
-
-    def queryset(self, request, queryset):
-        limit = timezone.now() - timedelta(seconds=settings.MEMBERSHIP_TTL_SECONDS)
-        if self.value() == "fresh":
-            return queryset.filter(verified_at__gte=limit)
-        if self.value() == "stale":
-            return queryset.filter(verified_at__lt=limit)
-        return queryset
+    def max_age(self) -> timedelta:
+        return timedelta(seconds=settings.MEMBERSHIP_TTL_SECONDS)
 
 
 @admin.register(Membership)

@@ -67,7 +67,7 @@ class InstallationAdmin(ReadOnlyAdmin, ObjectActionsAdmin):
     @admin.action(description="Re-check with GitHub", permissions=["operate"])
     def recheck(self, request, queryset):
         lines = []
-        for inst in queryset:
+        for inst in queryset.select_related("organization"):
             staff.recheck_installation.delay(inst.installation_id)
             audit_staff(
                 request,

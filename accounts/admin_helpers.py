@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
@@ -155,6 +158,47 @@ class ReadOnlyAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Related rows shown on a change page: every field read-only, none added or
+    deleted there."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# --- filters ----------------------------------------------------------------------------
+
+
+class AgeFilter(admin.SimpleListFilter):
+    """Fresh or stale by the age of the datetime `field`: within `max_age()`, or
+    older (or never set)."""
+
+    field: str
+    fresh_label = "Fresh"
+    stale_label = "Stale"
+
+    def max_age(self) -> timedelta:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return (("fresh", self.fresh_label), ("stale", self.stale_label))
+
+    def queryset(self, request, queryset):
+        limit = timezone.now() - self.max_age()
+        if self.value() == "fresh":
+            return queryset.filter(**{f"{self.field}__gte": limit})
+        if self.value() == "stale":
+            older = Q(**{f"{self.field}__lt": limit}) | Q(**{f"{self.field}__isnull": True})
+            return queryset.filter(older)
+        return queryset
 
 
 # --- actions ----------------------------------------------------------------------------

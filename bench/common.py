@@ -128,17 +128,44 @@ def apply_settings(env: dict[str, str]) -> None:
         setattr(settings, key, value if isinstance(current, str) else type(current)(value))
 
 
-def vacuum(*tables: str) -> None:
+def install_org(info: dict[str, Any], inst: dict[str, Any], **org_fields: Any) -> Any:
+    """The simulator's org (`info`, from ``control.create_org``) and its App installation
+    (`inst`, from ``control.install``) as our Organization and Installation, replacing
+    what an earlier run left under the same login or ids; the installation token an
+    earlier run's simulator issued is forgotten."""
+    from django.db.models import Q
+
+    from accounts.models import Installation, Organization
+    from billingdash import github
+
+    login = info["login"]
+    Organization.objects.filter(Q(login=login) | Q(github_id=info["id"])).delete()
+    org = Organization.objects.create(github_id=info["id"], login=login, **org_fields)
+    Installation.objects.filter(installation_id=inst["id"]).delete()
+    Installation.objects.create(
+        installation_id=inst["id"],
+        organization=org,
+        account_id=info["id"],
+        account_login=login,
+        permissions=inst["permissions"],
+    )
+    github.forget_installation_token(inst["id"])
+    return org
+
+
+def vacuum(*tables: str, full: bool = False) -> None:
     """VACUUM (ANALYZE) tables (PostgreSQL; untimed set-up): what autovacuum would have
     done between two collections, so that earlier runs' dead rows do not weigh on the
-    next measurement (the benchmark server may run with autovacuum off)."""
+    next measurement (the benchmark server may run with autovacuum off). `full` also
+    compacts them (VACUUM FULL)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
+    options = "FULL, ANALYZE" if full else "ANALYZE"
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute(f"VACUUM ({options}) {table}")
 
 
 def peak_rss_mib() -> float:

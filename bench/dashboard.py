@@ -38,11 +38,9 @@ GITHUB_ID = 7_990_001
 
 
 def _months() -> list[date]:
-    first = date.today().replace(day=1)
-    out = [first]
-    for _ in range(MONTHS - 1):
-        out.append((out[-1] - timedelta(days=1)).replace(day=1))
-    return out
+    from usage import periods
+
+    return periods.last_months(MONTHS)
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -66,8 +64,7 @@ def _load(items: int, reload: bool) -> Any:
     """The benchmark org, collected (again) from the simulator when needed."""
     from django.db.models import Count, Min
 
-    from accounts.models import Installation, Organization
-    from billingdash import github
+    from accounts.models import Organization
     from usage.collect import org_collect_due
     from usage.models import CollectionRun, UsageItem
     from usage.services import run_enqueue
@@ -75,9 +72,10 @@ def _load(items: int, reload: bool) -> Any:
     months = _months()
     existing = Organization.objects.filter(login=LOGIN).first()
     if existing is not None and not reload:
-        stored = UsageItem.objects.filter(organization=existing).aggregate(n=Count("id"))
-        first = UsageItem.objects.filter(organization=existing).aggregate(d=Min("date"))["d"]
-        if stored["n"] >= items * 0.99 and first == months[-1]:
+        stored = UsageItem.objects.filter(organization=existing).aggregate(
+            n=Count("id"), first=Min("date")
+        )
+        if stored["n"] >= items * 0.99 and stored["first"] == months[-1]:
             return existing, False
     days = (date.today() - months[-1]).days + 1
     repos = math.ceil(items / (days * SKUS_PER_REPO))
@@ -93,19 +91,7 @@ def _load(items: int, reload: bool) -> Any:
             copilot_seats=25,
             budgets=BUDGETS,
         )
-        inst = control.install(LOGIN)
-        Organization.objects.filter(login=LOGIN).delete()
-        Organization.objects.filter(github_id=GITHUB_ID).delete()
-        org = Organization.objects.create(github_id=info["id"], login=LOGIN, name="Bench Corp")
-        Installation.objects.filter(installation_id=inst["id"]).delete()
-        Installation.objects.create(
-            installation_id=inst["id"],
-            organization=org,
-            account_id=info["id"],
-            account_login=LOGIN,
-            permissions=inst["permissions"],
-        )
-        github.forget_installation_token(inst["id"])  # cached by an earlier run's simulator
+        org = common.install_org(info, control.install(LOGIN), name="Bench Corp")
         for month in months:
             run_enqueue(organization=org, period=month, trigger="backfill", send=False)
         started = time.perf_counter()
@@ -121,6 +107,7 @@ def run(items: int = 1_000_000, runs: int = 30, reload: bool = False) -> dict[st
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from accounts.models import Membership, User
     from usage.filters import month_end
@@ -128,17 +115,14 @@ def run(items: int = 1_000_000, runs: int = 30, reload: bool = False) -> dict[st
 
     org, loaded = _load(items, reload)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # What autovacuum does in production after a bulk load: fresh planner statistics,
-        # dead rows of replaced months (and of other benchmarks' orgs) reclaimed.
-        for table in ("usage_dailyusage", "usage_monthlyrepositoryusage", "usage_usageitem"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-        # The rollups are small, but the fan-out benchmark (same database) leaves them
-        # mostly empty pages once its 500 orgs are gone, which makes a sequential scan
-        # read 100+ MB for a few thousand rows: compact them, as a table that holds only
-        # this org would be.
-        for table in ("usage_dailyusage", "usage_monthlyrepositoryusage"):
-            cursor.execute(f"VACUUM FULL ANALYZE {table}")
+    # What autovacuum does in production after a bulk load: fresh planner statistics,
+    # dead rows of replaced months (and of other benchmarks' orgs) reclaimed.
+    common.vacuum("usage_dailyusage", "usage_monthlyrepositoryusage", "usage_usageitem")
+    # The rollups are small, but the fan-out benchmark (same database) leaves them
+    # mostly empty pages once its 500 orgs are gone, which makes a sequential scan
+    # read 100+ MB for a few thousand rows: compact them, as a table that holds only
+    # this org would be.
+    common.vacuum("usage_dailyusage", "usage_monthlyrepositoryusage", full=True)
     vacuum_s = time.perf_counter() - started
     settings.DEBUG = False  # no query log: what production runs
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -147,7 +131,7 @@ def run(items: int = 1_000_000, runs: int = 30, reload: bool = False) -> dict[st
     Membership.objects.update_or_create(
         user=user,
         organization=org,
-        defaults={"role": "owner", "state": "active", "verified_at": _now()},
+        defaults={"role": "owner", "state": "active", "verified_at": timezone.now()},
     )
     client = Client()
     client.force_login(user)
@@ -233,12 +217,6 @@ def run(items: int = 1_000_000, runs: int = 30, reload: bool = False) -> dict[st
         csv=(rows, csv_s, peak / 2**20),
     )
     return results
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def report(r: dict[str, Any]) -> None:

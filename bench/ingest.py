@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from . import common
@@ -24,17 +24,6 @@ from . import common
 SKUS_PER_REPO = 10
 CACHE_MB = 1024  # the simulator's memory for rendered reports (the month is ~280 MB)
 USAGE_TABLES = ("usage_usageitem", "usage_dailyusage", "usage_monthlyrepositoryusage")
-
-
-def _full_month() -> date:
-    """The previous month: complete, so its size is known in advance."""
-    first = date.today().replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
-
-
-def _days(period: date) -> int:
-    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
-    return (nxt - period).days
 
 
 def _raw_rows(token: str, login: str, period: date, org_id: int) -> list[tuple[Any, ...]]:
@@ -139,13 +128,15 @@ def run(items: int = 1_000_000, cache: bool = True) -> dict[str, Any]:
     common.setup_django()
     from django.db import connection
 
-    from accounts.models import Installation, Organization
+    from accounts.models import Organization
     from billingdash import github
-    from usage.ingest import month_replace
+    from usage import periods
+    from usage.ingest import month_bounds, month_replace
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
-    period = _full_month()
-    repos = math.ceil(items / (_days(period) * SKUS_PER_REPO))
+    period = periods.previous_month()  # complete, so its size is known in advance
+    start, end = month_bounds(period)
+    repos = math.ceil(items / ((end - start).days * SKUS_PER_REPO))
     login = "bench-large"
     sim_env = {"SIM_USAGE_CACHE_MB": str(CACHE_MB if cache else 0)}
     with common.simulator(**sim_env) as (config, pem, web, control):
@@ -154,17 +145,7 @@ def run(items: int = 1_000_000, cache: bool = True) -> dict[str, Any]:
             login, repos=repos, skus_per_repo=SKUS_PER_REPO, density=1.0, created_months_ago=3
         )
         inst = control.install(login)
-        Organization.objects.filter(github_id=info["id"]).delete()
-        org = Organization.objects.create(github_id=info["id"], login=login)
-        Installation.objects.filter(installation_id=inst["id"]).delete()
-        Installation.objects.create(
-            installation_id=inst["id"],
-            organization=org,
-            account_id=info["id"],
-            account_login=login,
-            permissions=inst["permissions"],
-        )
-        github.forget_installation_token(inst["id"])  # cached by an earlier run's simulator
+        org = common.install_org(info, inst)
         token = github.installation_token(inst["id"])
         body_bytes, render_s = _body_bytes(token, login, period)
 

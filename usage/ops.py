@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.admin import STALE_COLLECTION
 from accounts.models import Installation, Organization, WebhookDelivery
 from billingdash.celery import app as celery_app
 
@@ -35,7 +36,8 @@ from .heartbeat import heartbeat_status
 from .models import CollectionRun
 from .selectors import orgs_collectable
 
-STALE_AFTER = timedelta(hours=2)
+# The admin's "stale" filter (which the page links to) and the page agree.
+STALE_AFTER = STALE_COLLECTION
 FAILED_WINDOW = timedelta(hours=24)
 STUCK_WEBHOOK_AFTER = timedelta(minutes=5)
 LIMIT = 50
@@ -66,7 +68,6 @@ def staff_only(view):
 
 def unresolved_failures(*, now: datetime | None = None) -> QuerySet[CollectionRun]:
     """Runs that failed in the last 24 hours and whose month has not succeeded since."""
-    now = now or timezone.now()
     return failed_runs(now=now).filter(resolved=False)
 
 
@@ -112,13 +113,24 @@ def _admin(name: str, *args: Any) -> str:
 
 def _org_rows(now: datetime) -> tuple[list[dict], int]:
     stale_ids = set(stale_orgs(now=now).values_list("pk", flat=True))
-    failing = failing_org_ids(now=now)
+    unresolved = set(unresolved_failures(now=now).values_list("organization_id", flat=True))
     retrying = set(retrying_runs().values_list("organization_id", flat=True))
-    problem_ids = stale_ids | failing
+    problem_ids = stale_ids | unresolved | retrying  # failing_org_ids() and the stale
+    last_run = (
+        CollectionRun.objects.filter(organization=OuterRef("pk"))
+        .order_by("-queued_at", "-pk")
+        .values("pk")[:1]
+    )
+    orgs = list(
+        Organization.objects.filter(pk__in=problem_ids)
+        .annotate(last_run_pk=Subquery(last_run))
+        .prefetch_related("installations")
+        .order_by("login")[:LIMIT]
+    )
+    last_runs = CollectionRun.objects.in_bulk([o.last_run_pk for o in orgs if o.last_run_pk])
     rows = []
-    orgs = Organization.objects.filter(pk__in=problem_ids).order_by("login")[:LIMIT]
-    for org in orgs.prefetch_related("installations"):
-        last = CollectionRun.objects.filter(organization=org).order_by("-queued_at", "-pk").first()
+    for org in orgs:
+        last = last_runs.get(org.last_run_pk)
         live = [i for i in org.installations.all() if i.state != Installation.State.DELETED]
         rows.append(
             {
@@ -126,7 +138,7 @@ def _org_rows(now: datetime) -> tuple[list[dict], int]:
                 "admin_url": _admin("accounts_organization_change", org.pk),
                 "runs_url": _admin("usage_collectionrun_changelist")
                 + f"?organization__id__exact={org.pk}",
-                "failing": org.pk in failing and org.pk not in retrying,
+                "failing": org.pk in unresolved and org.pk not in retrying,
                 "retrying": org.pk in retrying,
                 "stale": org.pk in stale_ids,
                 "last_run": last,
@@ -137,7 +149,7 @@ def _org_rows(now: datetime) -> tuple[list[dict], int]:
     return rows, len(problem_ids)
 
 
-def _installations(now: datetime) -> dict[str, Any]:
+def _installations() -> dict[str, Any]:
     by_state = Installation.objects.order_by().values("state").annotate(n=Count("pk"))
     counts = dict(by_state.values_list("state", "n"))
     changelist = _admin("accounts_installation_changelist")
@@ -151,15 +163,11 @@ def _installations(now: datetime) -> dict[str, Any]:
         }
         for value, label in Installation.State.choices
     ]
-    broken = (
-        Installation.objects.exclude(
-            state__in=(Installation.State.ACTIVE, Installation.State.DELETED)
-        )
-        .select_related("organization")
-        .order_by("-updated_at")
-    )
+    broken = Installation.objects.exclude(
+        state__in=(Installation.State.ACTIVE, Installation.State.DELETED)
+    ).order_by("-updated_at")
     rows = [(i, _admin("accounts_installation_change", i.pk)) for i in broken[:LIMIT]]
-    return {"states": states, "broken": rows, "broken_count": broken.count()}
+    return {"states": states, "broken": rows}
 
 
 def _webhooks(now: datetime) -> dict[str, Any]:
@@ -197,7 +205,6 @@ def _budgets(now: datetime) -> list[dict]:
     )
     active = (
         Installation.objects.filter(state=Installation.State.ACTIVE)
-        .select_related("organization")
         .annotate(run_budget=Subquery(last_budget))
         .order_by(F("ratelimit_remaining").asc(nulls_last=True), "installation_id")
     )
@@ -272,6 +279,9 @@ def ops(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     org_rows, problem_count = _org_rows(now)
     failed = failed_runs(now=now).select_related("organization").order_by("-finished_at")
+    failed_counts = failed.aggregate(
+        total=Count("pk"), unresolved=Count("pk", filter=Q(resolved=False))
+    )
     retrying = retrying_runs().select_related("organization").order_by("-queued_at")
     context = {
         "now": now,
@@ -283,10 +293,10 @@ def ops(request: HttpRequest) -> HttpResponse:
             billing_platform=Organization.BillingPlatform.UNAVAILABLE
         ).count(),
         "failed_runs": failed[:LIMIT],
-        "failed_count": failed.count(),
-        "unresolved_count": failed.filter(resolved=False).count(),
+        "failed_count": failed_counts["total"],
+        "unresolved_count": failed_counts["unresolved"],
         "retrying_runs": retrying[:LIMIT],
-        "installations": _installations(now),
+        "installations": _installations(),
         "webhooks": _webhooks(now),
         "budgets": _budgets(now),
         "low_budget": LOW_BUDGET,

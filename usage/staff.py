@@ -112,12 +112,12 @@ def org_collect_months(*, organization: Organization, months: list[date]) -> Que
     refused = _refusal(organization)
     if refused:
         return Queued(organization=organization, refused=refused)
-    current = periods.current_month()
+    wanted = [periods.month_start(p) for p in months]
     return _queue_months(
         organization,
-        [periods.month_start(p) for p in months],
+        wanted,
         trigger=CollectionRun.Trigger.ADMIN,
-        force_extras=current in months,
+        force_extras=periods.current_month() in wanted,
     )
 
 

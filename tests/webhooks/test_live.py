@@ -21,7 +21,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.helpers import celery_broker, free_port, github_env
+from tests.helpers import apply_env, celery_broker, free_port, github_env
 
 try:
     from ghsim.config import SimConfig
@@ -51,28 +51,8 @@ def hook_sim(hook_app) -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def github_sim(hook_sim, hook_app, settings) -> Iterator[SimulatorServer]:
-    """The hook_sim, reset (demo world: the App on acme-corp only), webhooks not sent
-    anywhere, and this process's GitHub settings pointing at it."""
-    config, private_pem = hook_app
-    hook_sim.control.reset()
-    hook_sim.control.set_webhook_url(None)
-    settings.GITHUB_WEB_URL = hook_sim.web_url
-    settings.GITHUB_API_URL = hook_sim.api_url
-    settings.GITHUB_APP_ID = str(config.app_id)
-    settings.GITHUB_APP_SLUG = config.app_slug
-    settings.GITHUB_APP_CLIENT_ID = config.app_client_id
-    settings.GITHUB_APP_CLIENT_SECRET = config.app_client_secret
-    settings.GITHUB_APP_PRIVATE_KEY = private_pem
-    settings.GITHUB_WEBHOOK_SECRET = config.webhook_secret
-    settings.GITHUB_HTTP_MAX_ATTEMPTS = 2
-    settings.GITHUB_HTTP_BACKOFF_SECONDS = 0.01
-    yield hook_sim
-    hook_sim.control.set_webhook_url(None)
-
-
-@pytest.fixture
 def celery_worker_env(hook_app, hook_sim) -> dict[str, str]:
+    """The hook_sim's GitHub settings (the worker's, and this process's: `github_sim`)."""
     return github_env(
         hook_sim,
         hook_app,
@@ -81,6 +61,17 @@ def celery_worker_env(hook_app, hook_sim) -> dict[str, str]:
         GITHUB_HTTP_CONNECT_TIMEOUT=None,
         GITHUB_HTTP_READ_TIMEOUT=None,
     )
+
+
+@pytest.fixture
+def github_sim(hook_sim, celery_worker_env, settings) -> Iterator[SimulatorServer]:
+    """The hook_sim, reset (demo world: the App on acme-corp only), webhooks not sent
+    anywhere, and this process's GitHub settings pointing at it."""
+    hook_sim.control.reset()
+    hook_sim.control.set_webhook_url(None)
+    apply_env(settings, celery_worker_env)
+    yield hook_sim
+    hook_sim.control.set_webhook_url(None)
 
 
 def wait_until(check: Callable[[], bool], what: str, worker=None, timeout: float = 30) -> None:
