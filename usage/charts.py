@@ -31,25 +31,24 @@ from .chart_base import (
     figure,
     product_colour,
 )
+from .filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
 from .filters import Filters
 from .formatting import label, money, number, unique
+from .reports import net_by
 
-NO_REPOSITORY_LABEL = "(no repository)"
 TOP_SKUS = 10
 TOP_REPOSITORIES = 15
 
 
 def products_by_spend(rows: Sequence[dict[str, Any]]) -> list[tuple[str, Decimal]]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        totals[row["product"]] += row["net_amount"] or ZERO
-    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return net_by(rows, "product")
 
 
 def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -> Chart:
     """Daily net spend stacked by product (rows: date, product, sums)."""
     chart = Chart("daily", "Daily net spend by product", "")
-    products = [p for p, _ in products_by_spend(rows)]
+    spend = products_by_spend(rows)
+    products = [p for p, _ in spend]
     days = sorted({r["date"] for r in rows})
     cell = {(r["date"], r["product"]): r["net_amount"] or ZERO for r in rows}
     day_totals = {d: sum((cell.get((d, p), ZERO) for p in products), ZERO) for d in days}
@@ -86,7 +85,7 @@ def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -
     )
     top_day = max(days, key=lambda d: day_totals[d])
     total = sum(day_totals.values(), ZERO)
-    parts = ", ".join(f"{p} {money(t)}" for p, t in products_by_spend(rows)[:5])
+    parts = ", ".join(f"{p} {money(t)}" for p, t in spend[:5])
     chart.summary = (
         f"{money(total)} net over {len(days)} day{'s' if len(days) != 1 else ''} with usage; "
         f"highest {top_day:%-d %b %Y} ({money(day_totals[top_day])}). By product: {parts}."
@@ -102,10 +101,8 @@ def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -
 def _top(
     rows: Sequence[dict[str, Any]], key: str, limit: int
 ) -> tuple[list[str], dict[str, Decimal], Decimal, int]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        totals[row[key]] += row["net_amount"] or ZERO
-    ranked = sorted(totals, key=lambda k: (-totals[k], k))
+    totals = dict(net_by(rows, key))
+    ranked = list(totals)  # largest first
     top, rest = ranked[:limit], ranked[limit:]
     return top, totals, sum((totals[k] for k in rest), ZERO), len(rest)
 

@@ -21,6 +21,7 @@ from accounts.selectors import get_org_for_billing
 from accounts.services import audit_log
 
 from .filters import FilterError, Filters, parse_strict
+from .formatting import plain_decimal
 from .lineitems import CSV_COLUMNS, export_rows
 
 CHUNK_ROWS = 2000
@@ -36,14 +37,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-def plain_decimal(value: Decimal) -> str:
-    """A stored decimal without trailing zeros and never in exponent form."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
 
 
 def _value(value: Any) -> Any:

@@ -26,6 +26,14 @@ def number(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def plain_decimal(value: Decimal) -> str:
+    """A stored decimal in full, without trailing zeros and never in exponent form."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def label(name: str, limit: int = 48) -> str:
     """A GitHub name as plotly.js text: shortened, HTML-escaped."""
     name = name if len(name) <= limit else name[: limit - 1] + "…"

@@ -147,13 +147,6 @@ def grouped(
     return list(qs.values(*keys).annotate(**_sums(qs.model, fields)).order_by(*keys))
 
 
-def range_totals(organization: Organization, filters: Filters) -> Totals:
-    """Gross, discount, net and the number of line items under the filters."""
-    qs = source(organization, filters)
-    sums = qs.aggregate(**_sums(qs.model, MONEY))
-    return Totals(**{k: v for k, v in sums.items() if v is not None})
-
-
 def api_groups(organization: Organization, filters: Filters, group_by: str) -> list[dict]:
     """The JSON API's groups: ``{"key", "items", "quantity", ...}`` per group."""
     key = GROUP_KEYS[group_by]
@@ -177,6 +170,12 @@ class Headline:
     projection: Decimal | None
     change: Decimal | None
     change_percent: Decimal | None
+    # The daily sums the figures come from (`range_totals` reuses them).
+    days: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    @property
+    def end(self) -> date:
+        return month_end(self.month)
 
 
 def projection_of(mtd_net: Decimal, days_elapsed: int, days_in_month: int) -> Decimal | None:
@@ -219,7 +218,21 @@ def headline(organization: Organization, filters: Filters, today: date) -> Headl
         projection=projection_of(mtd.net_amount, elapsed, days_in_month),
         change=change,
         change_percent=percent,
+        days=days,
     )
+
+
+def range_totals(
+    organization: Organization, filters: Filters, head: Headline | None = None
+) -> Totals:
+    """Gross, discount, net and the number of line items under the filters: from the
+    headline's days when they cover the range (the default, this month), else a query."""
+    if head is not None and head.previous_month <= filters.start and filters.end <= head.end:
+        days = (d for d in head.days if filters.start <= d["date"] <= filters.end)
+        return total_of({k: d[k] for k in MONEY} for d in days)
+    qs = source(organization, filters)
+    sums = qs.aggregate(**_sums(qs.model, MONEY))
+    return Totals(**{k: v for k, v in sums.items() if v is not None})
 
 
 # --- filter choices ----------------------------------------------------------------------
@@ -247,10 +260,23 @@ def filter_choices(organization: Organization, filters: Filters) -> dict[str, li
     return choices_of(rows, filters)
 
 
+def net_by(rows: Iterable[dict[str, Any]], key: str) -> list[tuple[Any, Decimal]]:
+    """Net per distinct `key` of rows with ``net_amount``, largest first (ties by key)."""
+    totals: dict[Any, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[row[key]] += row["net_amount"] or ZERO
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def repository_options(rows: Iterable[dict[str, Any]], limit: int = 50) -> list[str]:
+    """The repository filter's choices: the named repositories of rows with
+    ``repository`` and ``net_amount``, largest net first."""
+    return [name for name, _ in net_by(rows, "repository") if name][:limit]
+
+
 def top_repositories(organization: Organization, filters: Filters, limit: int = 50) -> list[str]:
     rows = grouped(organization, replace(filters, repository=None), ("repository",), NET)
-    rows.sort(key=lambda r: (-r["net_amount"], r["repository"]))
-    return [r["repository"] for r in rows[:limit] if r["repository"]]
+    return repository_options(rows, limit)
 
 
 # --- the overview ------------------------------------------------------------------------

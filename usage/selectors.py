@@ -73,6 +73,13 @@ def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
     or running. A month counts as done when a run of it succeeded since the backfill
     started (whatever triggered it) or it was already final then."""
     state = OrgCollectionState.objects.filter(organization=organization).first()
+    return collection_progress_of(organization=organization, state=state)
+
+
+def collection_progress_of(
+    *, organization: Organization, state: OrgCollectionState | None
+) -> dict[str, Any]:
+    """`org_collection_progress` from the org's collection state, already read."""
     runs = CollectionRun.objects.filter(organization=organization)
     running = runs.filter(state__in=(CollectionRun.State.QUEUED, CollectionRun.State.RUNNING))
     last = org_last_collection(organization=organization)

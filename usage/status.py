@@ -16,7 +16,7 @@ from accounts.install_status import InstallationStatus, installation_status
 from accounts.models import Organization
 
 from .models import CollectionRun, DailyUsage, OrgCollectionState
-from .selectors import org_collection_progress
+from .selectors import collection_progress_of
 
 
 @dataclass
@@ -93,9 +93,8 @@ def _last_error(organization: Organization) -> str:
     return ""
 
 
-def refresh_wait_seconds(organization: Organization) -> int:
-    """Seconds until "refresh now" may be used again (0: now)."""
-    state = OrgCollectionState.objects.filter(organization=organization).first()
+def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
+    """Seconds until "refresh now" may be used again (0: now), from the org's state."""
     if state is None or state.refresh_requested_at is None:
         return 0
     ready = state.refresh_requested_at + timedelta(seconds=settings.REFRESH_COOLDOWN_SECONDS)
@@ -103,7 +102,8 @@ def refresh_wait_seconds(organization: Organization) -> int:
 
 
 def org_status(organization: Organization) -> OrgStatus:
-    progress = org_collection_progress(organization=organization)
+    state = OrgCollectionState.objects.filter(organization=organization).first()
+    progress = collection_progress_of(organization=organization, state=state)
     return OrgStatus(
         installation=installation_status(organization=organization),
         billing_unavailable=(
@@ -114,5 +114,5 @@ def org_status(organization: Organization) -> OrgStatus:
         last_collected_at=progress.get("last_collected_at") or organization.last_collected_at,
         progress=progress,
         last_error=_last_error(organization),
-        refresh_wait_seconds=refresh_wait_seconds(organization),
+        refresh_wait_seconds=refresh_wait_seconds(state),
     )

@@ -12,10 +12,9 @@ import logging
 import random
 
 from celery import shared_task
-from django.conf import settings
 
 from . import services
-from .collect import org_collect_due
+from .collect import max_countdown, org_collect_due
 from .locks import lease_seconds, new_holder
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def _countdown(seconds: float) -> float:
     # Never past the broker's visibility timeout (settings.CELERY_MAX_COUNTDOWN_SECONDS).
-    return max(0.0, min(float(seconds), float(settings.CELERY_MAX_COUNTDOWN_SECONDS)))
+    return max(0.0, min(float(seconds), float(max_countdown())))
 
 
 @shared_task(name="usage.tasks.collect_org", bind=True)

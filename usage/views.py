@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,16 +44,8 @@ def _dashboard_url(organization: Organization, filters: Filters | None = None) -
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _progress_url(organization: Organization) -> str:
-    # The install wizard's progress poll, once that route exists (usage/urls.py).
-    try:
-        return reverse("org_progress", args=[organization.login])
-    except NoReverseMatch:
-        return ""
-
-
-def _charts(organization: Organization, filters: Filters, request: HttpRequest, today):
-    totals = reports.range_totals(organization, filters)
+def _charts(organization: Organization, filters: Filters, request: HttpRequest, head):
+    totals = reports.range_totals(organization, filters, head)
     if not totals.items:
         return totals, [], {}
     daily = reports.grouped(organization, filters, ("date", "product"), reports.NET)
@@ -65,18 +57,14 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
     by_unit = replace(filters, product=chosen)
     quantity = reports.grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
     result = [
-        charts.daily_chart(daily, filters, today),
+        charts.daily_chart(daily, filters, head.today),
         charts.sku_chart(skus),
         charts.repository_chart(repos),
         charts.quantity_chart(quantity, chosen),
     ]
     extra: dict[str, Any] = {"products_in_range": products, "quantity_product": chosen}
     if filters.repository is None:
-        per_repo: dict[str, Decimal] = {}
-        for row in repos:
-            per_repo[row["repository"]] = per_repo.get(row["repository"], 0) + row["net_amount"]
-        ranked = sorted((r for r in per_repo if r), key=lambda r: (-per_repo[r], r))
-        extra["repository_options"] = ranked[:50]
+        extra["repository_options"] = reports.repository_options(repos)
     if not filters.is_filtered:
         # Unfiltered, the SKU chart's rows are exactly the choices: no query for them.
         extra["choices"] = reports.choices_of(skus, filters)
@@ -91,6 +79,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
     filters, errors = parse(request.GET)
     today = periods.today()
     status = org_status(organization)
+    query = urlencode(filters.params())
     context: dict[str, Any] = {
         "organization": organization,
         "access": org_access(user=request.user, organization=organization),
@@ -99,16 +88,16 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "filter_errors": errors,
         "ranges": RANGES,
         "today": today,
-        "progress_url": _progress_url(organization),
+        "progress_url": reverse("org_progress", args=[organization.login]),
         "install_url": reverse("org_install", args=[organization.login]),
-        "return_query": urlencode(filters.params()),
+        "return_query": query,
         "csv_url": reverse("org_usage_csv", args=[organization.login])
-        + ("?" + urlencode(filters.params()) if filters.params() else ""),
+        + (f"?{query}" if query else ""),
         "charts": [],
     }
     if status.has_data:
         head = reports.headline(organization, filters, today)
-        totals, chart_list, extra = _charts(organization, filters, request, today)
+        totals, chart_list, extra = _charts(organization, filters, request, head)
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
             chart_list.append(charts.budget_chart(lines, head.month))

@@ -29,10 +29,7 @@ def number(value: Decimal | None) -> str:
 @register.filter
 def exact(value: Decimal | None) -> str:
     """A stored decimal in full, without trailing zeros (prices per unit)."""
-    if value is None:
-        return "—"
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "—" if value is None else formatting.plain_decimal(value)
 
 
 @register.filter
