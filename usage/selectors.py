@@ -8,21 +8,17 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Installation, Organization
+from accounts.models import BILLING_PERMISSION, BILLING_READABLE, Installation, Organization
 
 from . import periods
 from .models import CollectionRun, OrgCollectionState
 
-# The org permission GitHub's billing endpoints need ("Administration: read").
-BILLING_PERMISSION = "organization_administration"
-_READABLE = ("read", "write")
-
 
 def _readable_installations() -> Q:
-    # SQL twin of `Installation.can_read_billing`.
+    # SQL twin of `Installation.can_read_billing` (`accounts.models.grants_billing`).
     return Q(
         installations__state=Installation.State.ACTIVE,
-        **{f"installations__permissions__{BILLING_PERMISSION}__in": _READABLE},
+        **{f"installations__permissions__{BILLING_PERMISSION}__in": BILLING_READABLE},
     )
 
 

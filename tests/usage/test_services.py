@@ -130,6 +130,8 @@ def test_previous_month_only_until_the_tenth(org):
 
 
 def test_beat_schedule_and_at_least_once_options():
+    # What a worker does at start: import the apps' tasks modules (autodiscovery).
+    celery_app.loader.import_default_modules()
     beat = settings.CELERY_BEAT_SCHEDULE
     for name in ("schedule_current_month", "schedule_previous_month", "sweep_stale_runs"):
         task = f"usage.tasks.{name}"
