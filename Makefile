@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/tes
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench load clean
+.PHONY: install demo test lint format bench load clean reference-check
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ bench: install
 load: install
 	$(BIN)/python -m pip install --quiet -r requirements-load.txt -c constraints.txt
 	$(BIN)/python -m bench.load
+
+reference-check: install
+	$(BIN)/python scripts/check_reference.py
 
 clean:
 	rm -rf $(VENV) staticfiles .demo .pytest_cache .ruff_cache

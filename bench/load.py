@@ -33,14 +33,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ghsim import reference
+
 from . import common, dashboard
 from .load_report import conclude, report_step
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/billingdash_load"
-EXAMPLES = os.environ.get(
-    "GITHUB_API_EXAMPLES",
-    str(Path(__file__).resolve().parents[2] / "shared" / "github-api" / "examples"),
-)
+EXAMPLES = os.environ.get("GITHUB_API_EXAMPLES", str(reference.EXAMPLES))
 PERSONAS = (("olivia-load", 5_990_001, "owner"), ("bill-load", 5_990_002, "billing_manager"))
 SESSIONS_PER_PERSONA = 4
 MIX = (

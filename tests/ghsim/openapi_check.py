@@ -1,7 +1,8 @@
 """Validate every simulator answer against GitHub's OpenAPI description.
 
-`../shared/github-api/openapi-subset.json` is the truth. `$ref`s are resolved against the
-document itself; `x-github-breaking-changes` patches are applied for API version 2026-03-10.
+`ghsim/spec/openapi-subset.json` (GitHub's description, copied) is the truth. `$ref`s are
+resolved against the document itself; `x-github-breaking-changes` patches are applied for
+API version 2026-03-10.
 
 Where GitHub's real behaviour deviates from its own description, the simulator keeps the
 real behaviour and the deviation is listed HERE, in `SCHEMA_DEVIATIONS` and
@@ -24,7 +25,7 @@ import referencing
 import referencing.jsonschema
 from openapi_schema_validator import OAS30Validator
 
-from tests.shared import OPENAPI
+from ghsim.reference import OPENAPI
 
 SPEC_PATH = Path(os.environ.get("GITHUB_API_SPEC") or OPENAPI)
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from ghsim.reference import EXAMPLES
 from tests.ghsim.helpers import CALLBACK
-from tests.shared import EXAMPLES
 
 
 def example(name: str) -> dict:

@@ -15,8 +15,8 @@ from django.test import Client
 
 from accounts.models import WebhookDelivery
 from accounts.webhook_handlers import webhook_delivery_process
+from ghsim.reference import EXAMPLES
 from tests.helpers import celery_broker, free_port
-from tests.shared import EXAMPLES
 
 SECRET = "test-webhook-secret"
 

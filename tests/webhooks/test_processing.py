@@ -1,5 +1,5 @@
 """Every example payload of the handled events (GitHub's, via @octokit/webhooks-examples,
-in ../shared/github-api/examples) is accepted, and the installation events (created,
+in ghsim/spec/examples) is accepted, and the installation events (created,
 deleted, suspend and unsuspend, new permissions) have the right effect. Renames and
 people: test_processing_accounts.py."""
 
