@@ -176,8 +176,11 @@ def set_clock() -> ResponseReturnValue:
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     data = body()
-    state().reset(seed=data.get("seed"))
-    return json_response({"ok": True, "seed": state().config.seed})
+    now = parse_iso(str(data["now"])) if data.get("now") else None
+    state().reset(seed=data.get("seed"), now=now)
+    return json_response(
+        {"ok": True, "seed": state().config.seed, "now": state().clock.now_dt().isoformat()}
+    )
 
 
 # -- installations ---------------------------------------------------------------------

@@ -35,11 +35,17 @@ class State:
         self.reset()
 
     # -- (re)building --------------------------------------------------------------
-    def reset(self, seed: int | None = None, world: WorldSpec | None = None) -> None:
+    def reset(
+        self, seed: int | None = None, world: WorldSpec | None = None, now: datetime | None = None
+    ) -> None:
+        """Back to the seeded world. `now` sets the clock first, so the world (org creation
+        dates, the 24-month window) is built around that day, as `SIM_NOW` does."""
         with self.lock:
             if seed is not None:
                 self.config.seed = int(seed)
             self.clock.reset(self.config.clock_offset)
+            if now is not None:
+                self.clock.set(now)
             self.tokens = TokenStore(self.clock)
             self.ratelimits = RateLimiter(self.clock)
             self.faults.clear()

@@ -66,8 +66,12 @@ class ControlClient:
     def set_clock(self, when: str) -> dict[str, Any]:
         return self._call("POST", "/clock", {"set": when})
 
-    def reset(self, seed: int | None = None) -> None:
-        self._call("POST", "/reset", {} if seed is None else {"seed": seed})
+    def reset(self, seed: int | None = None, now: str | None = None) -> None:
+        """Back to the seeded world; `now` (ISO time) builds it around that moment."""
+        data: dict[str, Any] = {} if seed is None else {"seed": seed}
+        if now is not None:
+            data["now"] = now
+        self._call("POST", "/reset", data)
 
     def state(self) -> dict[str, Any]:
         return self._call("GET", "/state")

@@ -11,7 +11,15 @@ import redis
 from django.conf import settings
 from hypothesis import settings as hypothesis_settings
 
+from tests import clock
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config) -> None:
+    # TEST_TODAY moves this run's wall clock before anything reads it (tests/clock.py).
+    clock.start()
+
 
 # Property tests explore new inputs on every developer run; CI replays a fixed sequence,
 # so a CI failure is reproducible and a green CI run cannot turn red by luck.
@@ -150,7 +158,6 @@ def celery_worker(transactional_db, celery_queue, celery_worker_env, tmp_path):
     ``worker.log()``; the process is stopped after the test."""
     import signal
     import subprocess
-    import sys
     import time
 
     from billingdash.celery import app
@@ -169,7 +176,7 @@ def celery_worker(transactional_db, celery_queue, celery_worker_env, tmp_path):
     log_path = tmp_path / "celery-worker.log"
     log_file = log_path.open("w")
     cmd = [
-        *(sys.executable, "-m", "celery", "-A", "billingdash", "worker"),
+        *clock.command("celery", "-A", "billingdash", "worker"),
         *("-Q", celery_queue, "-n", f"{celery_queue}@%h", "-P", "solo", "-l", "INFO"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]

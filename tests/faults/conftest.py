@@ -27,6 +27,7 @@ import redis
 import requests
 from django.conf import settings
 
+from tests import clock
 from tests.conftest import require_service
 from tests.helpers import free_port, wait_for
 
@@ -135,15 +136,14 @@ class PostgresCluster:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.dbname}"')
         env = {**os.environ, "DATABASE_URL": self.url, "LOG_LEVEL": "WARNING"}
-        for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=settings.BASE_DIR,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         return self
 
     def restart(self) -> None:
@@ -200,7 +200,7 @@ def gunicorn_on(database_url: str, folder: Path) -> Iterator[str]:
     with health checks, as in production) on a free port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, "-m", "gunicorn", "billingdash.wsgi", "-w", "1"]
+    cmd = clock.command("gunicorn", "billingdash.wsgi", "-w", "1")
     with (folder / "gunicorn.log").open("w") as log:
         process = subprocess.Popen(
             [*cmd, "-b", f"127.0.0.1:{port}"],

@@ -1,15 +1,23 @@
-"""Enhanced billing endpoints: who may read them, and what the data looks like."""
+"""Enhanced billing endpoints: who may read them, and what the data looks like.
+
+Every date here is relative to the simulator's today (the run's clock, see tests/clock.py)
+or to a catalogue fact (`RUNNER_PRICE_CHANGE`), never a calendar literal: the module is in
+the `dates` set that tests/test_any_date.py runs at several "todays".
+"""
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import jsonschema
 import pytest
 
+from ghsim.catalog import RUNNER_PRICE_CHANGE
+from ghsim.usage import add_months
 from ghsim.world import XSS_REPO_NAME
 from tests.ghsim.helpers import make_jwt
 from tests.ghsim.openapi_check import check_api_response
@@ -17,12 +25,23 @@ from tests.ghsim.openapi_check import check_api_response
 USAGE = "/organizations/{org}/settings/billing/usage"
 SUMMARY = "/organizations/{org}/settings/billing/usage/summary"
 BUDGETS = "/organizations/{org}/settings/billing/budgets"
-TODAY = "2026-11-25T12:00:00Z"
+pytestmark = pytest.mark.dates
 
 
-@pytest.fixture(autouse=True)
-def fixed_today(sim):
-    sim.control.set_clock(TODAY)
+@pytest.fixture
+def today(sim) -> date:
+    return sim.state.clock.today()
+
+
+@pytest.fixture
+def last_month(today) -> tuple[date, date]:
+    """The first and last day of the month before the simulator's today (complete)."""
+    first = add_months(today.replace(day=1), -1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def month_query(first: date) -> str:
+    return f"?year={first.year}&month={first.month}"
 
 
 def items(resp) -> list[dict]:
@@ -59,9 +78,9 @@ def test_usage_permissions_for_user_tokens(api, token, path, user, client, scope
             )
 
 
-def test_usage_needs_the_app_installed_with_administration_read(api, sim, token):
+def test_usage_needs_the_app_installed_with_administration_read(api, sim, token, today):
     olivia = token("olivia")
-    path = USAGE.format(org="globex") + "?month=11"
+    path = USAGE.format(org="globex") + month_query(today)
     assert api.get(path, olivia).status_code == 403
     inst = sim.control.install("globex", permissions={"members": "read"})
     assert api.get(path, olivia).status_code == 403
@@ -73,17 +92,17 @@ def test_usage_needs_the_app_installed_with_administration_read(api, sim, token)
     assert api.get(path, olivia).status_code == 403
 
 
-def test_usage_with_installation_tokens(api, sim, config, private_key):
+def test_usage_with_installation_tokens(api, sim, config, private_key, today):
     acme = sim.control.installation_token("acme-corp")
     whole_year = items(api.get(USAGE.format(org="acme-corp"), acme))  # no params: this year
-    assert {i["date"][:4] for i in whole_year} == {"2026"}
-    assert len({i["date"][:7] for i in whole_year}) == 11
+    assert {i["date"][:4] for i in whole_year} == {str(today.year)}
+    assert len({i["date"][:7] for i in whole_year}) == today.month  # acme is 30 months old
     sim.control.install("globex")
     globex = sim.control.installation_token("globex")
     other = api.get(USAGE.format(org="acme-corp"), globex)
     assert other.status_code == 403
     assert other.json()["message"] == "Resource not accessible by integration"
-    app_jwt = make_jwt(config, private_key, now=datetime.fromisoformat(TODAY).timestamp())
+    app_jwt = make_jwt(config, private_key, now=sim.state.clock.now())
     assert api.get(USAGE.format(org="acme-corp"), app_jwt).status_code == 403
     assert api.get(USAGE.format(org="acme-corp")).status_code == 401
     assert api.get(USAGE.format(org="no-such-org"), acme).status_code == 404
@@ -147,8 +166,9 @@ def test_budgets_pagination_and_filters(api, token):
 
 
 # -- the data ------------------------------------------------------------------------------------
-def test_items_are_exact_and_realistic(api, token):
-    data = items(api.get(USAGE.format(org="acme-corp") + "?year=2026&month=11", token("olivia")))
+def test_items_are_exact_and_realistic(api, token, last_month):
+    first, last = last_month
+    data = items(api.get(USAGE.format(org="acme-corp") + month_query(first), token("olivia")))
     assert data
     skus = {(i["product"], i["sku"], i["unitType"]) for i in data}
     assert ("actions", "Actions Linux", "Minutes") in skus
@@ -169,11 +189,18 @@ def test_items_are_exact_and_realistic(api, token):
             assert item["repositoryName"].startswith("acme-corp/")
     assert any(isinstance(i["quantity"], Decimal) for i in data), "fractional quantities"
     dates = sorted({i["date"] for i in data})
-    assert dates[0] == "2026-11-01T00:00:00Z" and dates[-1] == "2026-11-25T00:00:00Z"
+    assert dates[0] == f"{first}T00:00:00Z" and dates[-1] == f"{last}T00:00:00Z"
 
 
-def test_included_quota_discounts_early_month_items(api, token):
-    data = items(api.get(USAGE.format(org="acme-corp") + "?month=11", token("olivia")))
+def test_the_current_month_ends_today(api, token, today):
+    data = items(api.get(USAGE.format(org="acme-corp") + month_query(today), token("olivia")))
+    dates = sorted({i["date"] for i in data})
+    assert dates[0] == f"{today.replace(day=1)}T00:00:00Z" and dates[-1] == f"{today}T00:00:00Z"
+
+
+def test_included_quota_discounts_early_month_items(api, token, last_month):
+    query = month_query(last_month[0])
+    data = items(api.get(USAGE.format(org="acme-corp") + query, token("olivia")))
     linux = [i for i in data if i["sku"] == "Actions Linux"]
     first, last = linux[0], linux[-1]
     assert first["date"] < last["date"]
@@ -181,10 +208,15 @@ def test_included_quota_discounts_early_month_items(api, token):
     assert last["discountAmount"] == 0 and last["netAmount"] == last["grossAmount"]
 
 
-def test_runner_prices_changed_on_2026_01_01(api, token):
+def test_runner_prices_changed_on_the_catalogue_date(api, sim, token):
+    # A fact of GitHub's price list: the world is built 3 months after it, so both sides
+    # of the change lie inside the 24 months GitHub serves, whatever the run's today.
+    change = RUNNER_PRICE_CHANGE
+    sim.control.reset(seed=7, now=f"{change + timedelta(days=90)}T12:00:00Z")
     olivia = token("olivia")
-    dec = items(api.get(USAGE.format(org="acme-corp") + "?year=2025&month=12&day=2", olivia))
-    jan = items(api.get(USAGE.format(org="acme-corp") + "?year=2026&month=1&day=2", olivia))
+    before, after = add_months(change, -1), change
+    dec = items(api.get(USAGE.format(org="acme-corp") + month_query(before) + "&day=2", olivia))
+    jan = items(api.get(USAGE.format(org="acme-corp") + month_query(after) + "&day=2", olivia))
     price = {
         k: {i["pricePerUnit"] for i in d if i["sku"] == "Actions Linux"}
         for k, d in (("dec", dec), ("jan", jan))
@@ -192,27 +224,35 @@ def test_runner_prices_changed_on_2026_01_01(api, token):
     assert price == {"dec": {Decimal("0.008")}, "jan": {Decimal("0.006")}}
 
 
-def test_no_data_after_today_before_creation_or_beyond_24_months(api, sim, token):
+def test_no_data_after_today_before_creation_or_beyond_24_months(api, sim, token, today):
     olivia = token("olivia")
-    assert items(api.get(USAGE.format(org="acme-corp") + "?month=12", olivia)) == []
-    assert items(api.get(USAGE.format(org="acme-corp") + "?year=2027", olivia)) == []
+    usage = USAGE.format(org="acme-corp")
+    tomorrow = today + timedelta(days=1)
+    later = items(api.get(usage + month_query(tomorrow) + f"&day={tomorrow.day}", olivia))
+    assert later == []
+    assert items(api.get(usage + month_query(add_months(today.replace(day=1), 1)), olivia)) == []
+    assert items(api.get(usage + f"?year={today.year + 1}", olivia)) == []
     # acme-corp was created 30 months ago; only the last 24 months are served.
-    assert items(api.get(USAGE.format(org="acme-corp") + "?year=2024&month=10", olivia)) == []
-    assert items(api.get(USAGE.format(org="acme-corp") + "?year=2024&month=11&day=1", olivia))
+    oldest = add_months(today.replace(day=1), -24)
+    assert items(api.get(usage + month_query(add_months(oldest, -1)), olivia)) == []
+    assert items(api.get(usage + month_query(oldest) + "&day=1", olivia))
     sim.control.install("globex")
-    created = items(api.get(USAGE.format(org="globex") + "?year=2025&month=5", olivia))
-    assert min(i["date"] for i in created) == "2025-05-15T00:00:00Z"
+    # globex was created on the 15th, 18 months before the simulator's current month.
+    created = add_months(today.replace(day=1), -18)
+    data = items(api.get(USAGE.format(org="globex") + month_query(created), olivia))
+    assert min(i["date"] for i in data) == f"{created.replace(day=15)}T00:00:00Z"
 
 
-def test_globex_carries_the_xss_fixture_repository(api, sim, token):
+def test_globex_carries_the_xss_fixture_repository(api, sim, token, last_month):
     sim.control.install("globex")
-    data = items(api.get(USAGE.format(org="globex") + "?day=3", token("olivia")))
+    query = month_query(last_month[0]) + "&day=3"
+    data = items(api.get(USAGE.format(org="globex") + query, token("olivia")))
     assert f"globex/{XSS_REPO_NAME}" in {i.get("repositoryName") for i in data}
 
 
-def test_summary_matches_the_items_exactly(api, token):
+def test_summary_matches_the_items_exactly(api, token, today):
     olivia = token("olivia")
-    data = items(api.get(USAGE.format(org="acme-corp") + "?month=11", olivia))
+    data = items(api.get(USAGE.format(org="acme-corp") + month_query(today), olivia))
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
     for i in data:
         s = sums[i["sku"]]
@@ -222,7 +262,8 @@ def test_summary_matches_the_items_exactly(api, token):
     summary = json.loads(
         api.get(SUMMARY.format(org="acme-corp"), olivia).content, parse_float=Decimal
     )
-    assert summary["timePeriod"] == {"year": 2026, "month": 11}  # month defaults to current
+    # The month defaults to the current one.
+    assert summary["timePeriod"] == {"year": today.year, "month": today.month}
     assert summary["organization"] == "acme-corp"
     names = {i["sku"]: i["sku"] for i in data}
     by_name = {}
@@ -242,7 +283,7 @@ def api_catalog(api):
     return requests.get(api.api_url.replace("/api/v3", "/_sim/catalog"), timeout=10).json()
 
 
-def test_summary_filters(api, token):
+def test_summary_filters(api, token, today):
     olivia = token("olivia")
     base = SUMMARY.format(org="acme-corp")
     repo = json.loads(api.get(base + "?repository=acme-corp/api", olivia).content)
@@ -253,12 +294,14 @@ def test_summary_filters(api, token):
     sku = json.loads(api.get(base + "?sku=actions_linux", olivia).content)["usageItems"]
     assert [r["sku"] for r in sku] == ["actions_linux"]
     day = json.loads(api.get(base + "?day=1", olivia).content)
-    assert day["timePeriod"] == {"year": 2026, "month": 11, "day": 1}
+    assert day["timePeriod"] == {"year": today.year, "month": today.month, "day": 1}
 
 
-def test_totals_endpoint_reproduces_the_items(api, sim, token):
-    data = items(api.get(USAGE.format(org="acme-corp") + "?month=10", token("olivia")))
-    totals = sim.control.totals("acme-corp", "2026-10-01", "2026-10-31", "product")
+def test_totals_endpoint_reproduces_the_items(api, sim, token, last_month):
+    first, last = (d.isoformat() for d in last_month)
+    query = month_query(last_month[0])
+    data = items(api.get(USAGE.format(org="acme-corp") + query, token("olivia")))
+    totals = sim.control.totals("acme-corp", first, last, "product")
     assert totals["total"]["items"] == len(data)
     assert Decimal(totals["total"]["gross"]) == sum(i["grossAmount"] for i in data)
     assert Decimal(totals["total"]["discount"]) == sum(i["discountAmount"] for i in data)
@@ -266,13 +309,14 @@ def test_totals_endpoint_reproduces_the_items(api, sim, token):
     per_product = {g["key"]: Decimal(g["net"]) for g in totals["groups"]}
     for product, net in per_product.items():
         assert net == sum(i["netAmount"] for i in data if i["product"] == product)
-    by_day = sim.control.totals("acme-corp", "2026-10-01", "2026-10-31", "day")
-    assert len(by_day["groups"]) == 31
+    by_day = sim.control.totals("acme-corp", first, last, "day")
+    assert len(by_day["groups"]) == last_month[1].day
 
 
-def test_schema_deviations_are_real(api, token):
+def test_schema_deviations_are_real(api, token, last_month):
     """The listed deviation (fractional quantity) is really needed: strict validation fails."""
-    resp = api.get(USAGE.format(org="acme-corp") + "?month=11&day=2", token("olivia"))
+    query = month_query(last_month[0]) + "&day=2"
+    resp = api.get(USAGE.format(org="acme-corp") + query, token("olivia"))
     check_api_response("GET", resp.url, 200, resp.content, "2022-11-28")
     with pytest.raises(jsonschema.ValidationError, match="is not of type 'integer'"):
         check_api_response("GET", resp.url, 200, resp.content, "2022-11-28", strict=True)

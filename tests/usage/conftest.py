@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from accounts.models import Installation, Organization
+from tests import clock
 from tests.conftest import _database_url
 from tests.helpers import apply_env, github_env, mirror_installed_org, wait_for
 from usage import periods
@@ -144,7 +144,7 @@ class Workers:
             **env,
         }
         cmd = [
-            *(sys.executable, "-m", "celery", "-A", "billingdash", "worker"),
+            *clock.command("celery", "-A", "billingdash", "worker"),
             *("-Q", self.queue, "-n", f"w{n}-{self.queue}@%h", "-P", pool),
             *("-c", str(concurrency), "-l", "INFO"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
