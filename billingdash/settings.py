@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "social_django",
     "axes",
     "csp",
+    "billingdash",
     "accounts",
     "usage",
 ]
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionRevocationMiddleware",
     "accounts.middleware.SignInErrorMiddleware",
+    "billingdash.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from billingdash.healthz import healthz
 
+handler500 = "billingdash.unavailable.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -125,8 +125,7 @@ def main() -> int:
             return 1
 
     manage = [PY, str(ROOT / "manage.py")]
-    for step in (["migrate", "--no-input", "-v", "0"], ["createcachetable"]):
-        subprocess.run([*manage, *step], env=env, check=True, cwd=ROOT)
+    subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
     subprocess.run(
         [*manage, "demo_admin", "--password", env["DEMO_ADMIN_PASSWORD"]],
         env=env,
