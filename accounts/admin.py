@@ -20,8 +20,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
-from . import admin_github, services, staff
-from .admin_helpers import (
+from accounts import admin_github, services, staff
+from accounts.admin_helpers import (
     AgeFilter,
     AuditedAdmin,
     ObjectActionsAdmin,
@@ -32,7 +32,7 @@ from .admin_helpers import (
     finish_action,
     link,
 )
-from .models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
+from accounts.models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
 
 __all__ = ["OrganizationAdmin", "admin_github"]
 

@@ -9,8 +9,8 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from social_django.models import Association, Nonce, UserSocialAuth
 
-from . import staff
-from .admin_helpers import (
+from accounts import staff
+from accounts.admin_helpers import (
     AuditedAdmin,
     ObjectActionsAdmin,
     ReadOnlyAdmin,
@@ -21,7 +21,7 @@ from .admin_helpers import (
     pretty_json,
     shorten,
 )
-from .models import AuditEvent, Installation, InstallRequest, WebhookDelivery
+from accounts.models import AuditEvent, Installation, InstallRequest, WebhookDelivery
 
 # --- installations ----------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 
 from django.urls import path
 
-from .setup import github_setup
-from .webhooks import github_webhook
+from accounts.setup import github_setup
+from accounts.webhooks import github_webhook
 
 urlpatterns = [
     path("webhook/", github_webhook, name="github_webhook"),

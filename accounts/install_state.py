@@ -31,7 +31,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .models import Organization
+from accounts.models import Organization
 
 SALT = "billingdash.accounts.install-state"
 SESSION_KEY = "billingdash_install_states"

@@ -17,10 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts import services
+from accounts.models import AuditEvent, Installation, Organization, User, grants_billing
 from billingdash import github
-
-from . import services
-from .models import AuditEvent, Installation, Organization, User, grants_billing
 
 log = logging.getLogger(__name__)
 

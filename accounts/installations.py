@@ -21,11 +21,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts import services
+from accounts.models import Installation, InstallRequest, Organization, User, grants_billing
+from accounts.signals import installation_ready
 from billingdash import github
-
-from . import services
-from .models import Installation, InstallRequest, Organization, User, grants_billing
-from .signals import installation_ready
 
 log = logging.getLogger(__name__)
 

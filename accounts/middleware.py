@@ -15,12 +15,11 @@ from django.utils.cache import add_never_cache_headers
 from social_core.exceptions import SocialAuthBaseException
 from social_django.middleware import SocialAuthExceptionMiddleware
 
+from accounts.backends import social_error
+from accounts.selectors import RoleCheckUnavailable
+from accounts.services import GitHubAuthorizationLost
+from accounts.signin_errors import describe
 from billingdash.github import errors
-
-from .backends import social_error
-from .selectors import RoleCheckUnavailable
-from .services import GitHubAuthorizationLost
-from .signin_errors import describe
 
 log = logging.getLogger(__name__)
 

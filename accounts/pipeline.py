@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from accounts import services
+from accounts.models import User
 from billingdash.github import errors
-
-from . import services
-from .models import User
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,9 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import services
+from accounts.models import Installation, Membership, Organization, User
 from billingdash.github import errors
-
-from . import services
-from .models import Installation, Membership, Organization, User
 
 __all__ = [
     "ACCESS_STATES",

@@ -20,10 +20,9 @@ from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
 from billingdash import github
 from billingdash.github import errors
-
-from .models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -283,7 +282,7 @@ def _discover_installation(organization: Organization) -> None:
     except (errors.GitHubError, ImproperlyConfigured) as error:
         log.warning("installation lookup for org %s failed: %r", organization.pk, error)
         return
-    from .installations import installation_upsert  # imports this module
+    from accounts.installations import installation_upsert  # imports this module
 
     installation_upsert(data=found, ready_reason="discovered at sign-in")
 

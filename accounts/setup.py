@@ -35,11 +35,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from billingdash import github
-
-from . import install_state, installations, selectors, services
-from .install_status import installation_settings_url
-from .models import (
+from accounts import install_state, installations, selectors, services
+from accounts.install_status import installation_settings_url
+from accounts.models import (
     BILLING_PERMISSION,
     AuditEvent,
     Installation,
@@ -48,7 +46,8 @@ from .models import (
     User,
     grants_billing,
 )
-from .wizard import install_request_record
+from accounts.wizard import install_request_record
+from billingdash import github
 
 log = logging.getLogger(__name__)
 

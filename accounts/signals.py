@@ -4,8 +4,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import Signal, receiver
 from django.utils.module_loading import import_string
 
-from .middleware import mark_session_signed_in
-from .services import audit_log
+from accounts.middleware import mark_session_signed_in
+from accounts.services import audit_log
 
 # Sent when billingdash can now read an organization's billing with the App's installation
 # token; `usage` connects a receiver that queues the backfill (accounts never imports usage).

@@ -20,12 +20,11 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts import installations, services
+from accounts.models import GitHubToken, Installation, Organization, User, WebhookDelivery
+from accounts.tasks import enqueue_delivery
+from accounts.webhook_handlers import memberships_mark_stale
 from billingdash import github
-
-from . import installations, services
-from .models import GitHubToken, Installation, Organization, User, WebhookDelivery
-from .tasks import enqueue_delivery
-from .webhook_handlers import memberships_mark_stale
 
 log = logging.getLogger(__name__)
 

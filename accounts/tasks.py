@@ -9,10 +9,9 @@ from celery import shared_task
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from accounts import installations, webhook_handlers
+from accounts.models import WebhookDelivery
 from billingdash import github
-
-from . import installations, webhook_handlers
-from .models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ isolation test walks every pattern with a ``login`` and checks who gets a 404.""
 
 from django.urls import path
 
-from . import views, wizard
+from accounts import views, wizard
 
 urlpatterns = [
     path("", views.home, name="home"),

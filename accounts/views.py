@@ -17,9 +17,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
-from .backends import backend_name_for_client, client_credentials, client_settings_prefix
-from .redirects import safe_next
+from accounts import selectors, services
+from accounts.backends import backend_name_for_client, client_credentials, client_settings_prefix
+from accounts.redirects import safe_next
 
 # --- sign-in and sign-out ---------------------------------------------------------------
 

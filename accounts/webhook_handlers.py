@@ -30,8 +30,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import installations, services
-from .models import Installation, Membership, Organization, User, WebhookDelivery
+from accounts import installations, services
+from accounts.models import Installation, Membership, Organization, User, WebhookDelivery
 
 log = logging.getLogger(__name__)
 

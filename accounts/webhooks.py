@@ -36,9 +36,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import webhook_handlers
-from .models import WebhookDelivery
-from .tasks import enqueue_delivery
+from accounts import webhook_handlers
+from accounts.models import WebhookDelivery
+from accounts.tasks import enqueue_delivery
 
 log = logging.getLogger(__name__)
 

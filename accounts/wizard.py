@@ -32,11 +32,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import install_state, selectors, services
+from accounts.install_status import installation_status, org_owners
+from accounts.models import InstallRequest, Membership, Organization, User
 from billingdash.github import errors
-
-from . import install_state, selectors, services
-from .install_status import installation_status, org_owners
-from .models import InstallRequest, Membership, Organization, User
 
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")

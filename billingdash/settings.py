@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .settings_celery import *  # noqa: F403 (the CELERY_ settings and REDIS_URL)
+from billingdash.settings_celery import *  # noqa: F403 (the CELERY_ settings and REDIS_URL)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

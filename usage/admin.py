@@ -29,10 +29,9 @@ from accounts.admin_helpers import (
     shorten,
 )
 from accounts.models import Organization
-
-from . import staff
-from .heartbeat import ServiceHeartbeat
-from .models import (
+from usage import staff
+from usage.heartbeat import ServiceHeartbeat
+from usage.models import (
     Budget,
     CollectionRun,
     DailyUsage,
@@ -43,7 +42,7 @@ from .models import (
     UsageItem,
     UsageSummary,
 )
-from .ops import failing_org_ids, retrying_runs, unresolved_failures
+from usage.ops import failing_org_ids, retrying_runs, unresolved_failures
 
 
 class FailingFilter(admin.SimpleListFilter):

@@ -18,9 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import get_org_for_billing
-
-from . import reports
-from .filters import FilterError, parse_strict
+from usage import reports
+from usage.filters import FilterError, parse_strict
 
 FIELDS = ("gross_amount", "discount_amount", "net_amount", "quantity")
 

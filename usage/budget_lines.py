@@ -12,10 +12,9 @@ from typing import Any
 from django.db.models import Sum
 
 from accounts.models import Organization
-
-from .filters import month_end
-from .models import Budget, DailyUsage, MonthlyRepositoryUsage, UsageSummary
-from .reports import ZERO, Headline, projection_of
+from usage.filters import month_end
+from usage.models import Budget, DailyUsage, MonthlyRepositoryUsage, UsageSummary
+from usage.reports import ZERO, Headline, projection_of
 
 
 @dataclass

@@ -19,8 +19,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .budget_lines import BudgetLine
-from .chart_base import (
+from usage.budget_lines import BudgetLine
+from usage.chart_base import (
     OTHER_COLOUR,
     TEXT_COLOUR,
     ZERO,
@@ -31,10 +31,10 @@ from .chart_base import (
     figure,
     product_colour,
 )
-from .filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
-from .filters import Filters
-from .formatting import label, money, number, unique
-from .reports import net_by
+from usage.filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
+from usage.filters import Filters
+from usage.formatting import label, money, number, unique
+from usage.reports import net_by
 
 TOP_SKUS = 10
 TOP_REPOSITORIES = 15

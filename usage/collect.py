@@ -34,13 +34,12 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization
 from billingdash import github
-
-from . import ingest, periods
-from .extras import extras_collect
-from .locks import LeaseKeeper, LeaseLost, lease_acquire, lease_confirm, lease_release
-from .models import CollectionRun
-from .selectors import installation_for_collection
-from .services import runs_skip_queued
+from usage import ingest, periods
+from usage.extras import extras_collect
+from usage.locks import LeaseKeeper, LeaseLost, lease_acquire, lease_confirm, lease_release
+from usage.models import CollectionRun
+from usage.selectors import installation_for_collection
+from usage.services import runs_skip_queued
 
 log = logging.getLogger(__name__)
 State = CollectionRun.State

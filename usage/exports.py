@@ -19,10 +19,9 @@ from django.views.decorators.http import require_GET
 from accounts.models import Organization
 from accounts.selectors import get_org_for_billing
 from accounts.services import audit_log
-
-from .filters import FilterError, Filters, parse_strict
-from .formatting import plain_decimal
-from .lineitems import CSV_COLUMNS, export_rows
+from usage.filters import FilterError, Filters, parse_strict
+from usage.formatting import plain_decimal
+from usage.lineitems import CSV_COLUMNS, export_rows
 
 CHUNK_ROWS = 2000
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection):

@@ -22,8 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billingdash import github
-
-from .models import Budget, EndpointAvailability, OrgCollectionState, UsageSummary
+from usage.models import Budget, EndpointAvailability, OrgCollectionState, UsageSummary
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import periods
+from usage import periods
 
 RANGES = {
     "this_month": "This month",

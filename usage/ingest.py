@@ -29,8 +29,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .ingest_rows import Rows, escape
-from .models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+from usage.ingest_rows import Rows, escape
+from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 # Items per batch when the caller's iterable has no `batches()`.
 BATCH = 2_000

@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import OrgLock
+from usage.models import OrgLock
 
 log = logging.getLogger(__name__)
 

@@ -281,4 +281,4 @@ class Budget(models.Model):
 
 
 # --- Operations (issue 7): the beat/worker heartbeat, defined in usage/heartbeat.py ----
-from .heartbeat import ServiceHeartbeat  # noqa: E402, F401
+from usage.heartbeat import ServiceHeartbeat  # noqa: E402, F401

@@ -18,8 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.install_status import installation_status
 from accounts.selectors import get_org_for_billing, org_access
-
-from .selectors import org_collection_progress
+from usage.selectors import org_collection_progress
 
 
 def _jsonable(value: Any) -> Any:

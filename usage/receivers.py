@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 def start_backfill(sender: Any, *, installation: Installation, reason: str = "", **_: Any) -> None:
     """``accounts.signals.installation_ready`` (sent after commit): backfill the org's
     last months. Months already final are skipped, so a repeated signal is cheap."""
-    from .services import org_backfill_start
+    from usage.services import org_backfill_start
 
     organization = installation.organization
     if organization is None or not installation.can_read_billing:

@@ -22,10 +22,9 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Organization
-
-from . import periods
-from .filters import Filters, month_end
-from .models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+from usage import periods
+from usage.filters import Filters, month_end
+from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 ZERO = Decimal(0)
 SUM_FIELDS = ("quantity", "gross_amount", "discount_amount", "net_amount")

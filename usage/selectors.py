@@ -9,9 +9,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import BILLING_PERMISSION, BILLING_READABLE, Installation, Organization
-
-from . import periods
-from .models import CollectionRun, OrgCollectionState
+from usage import periods
+from usage.models import CollectionRun, OrgCollectionState
 
 
 def _readable_installations() -> Q:

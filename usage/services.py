@@ -18,11 +18,10 @@ from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
 from accounts.models import Organization
-
-from . import periods
-from .locks import lease_is_live
-from .models import CollectionRun, OrgCollectionState
-from .selectors import installation_for_collection, org_final_months, orgs_collectable
+from usage import periods
+from usage.locks import lease_is_live
+from usage.models import CollectionRun, OrgCollectionState
+from usage.selectors import installation_for_collection, org_final_months, orgs_collectable
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ class QueueUnavailable(Exception):
 
 
 def _send_collect(organization_id: int) -> None:
-    from .tasks import collect_org  # tasks import services: import late
+    from usage.tasks import collect_org  # tasks import services: import late
 
     collect_org.delay_on_commit(organization_id)
 

@@ -19,11 +19,10 @@ from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
 from accounts.models import Organization
-
-from . import periods
-from .models import CollectionRun, OrgCollectionState
-from .selectors import installation_for_collection, org_final_months
-from .services import run_enqueue
+from usage import periods
+from usage.models import CollectionRun, OrgCollectionState
+from usage.selectors import installation_for_collection, org_final_months
+from usage.services import run_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _refusal(organization: Organization) -> str:
 
 
 def _send(result: Queued) -> Queued:
-    from .tasks import collect_org  # tasks import services: import late
+    from usage.tasks import collect_org  # tasks import services: import late
 
     try:
         collect_org.delay(result.organization.pk)

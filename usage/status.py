@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from accounts.install_status import InstallationStatus, installation_status
 from accounts.models import Organization
-
-from .models import CollectionRun, DailyUsage, OrgCollectionState
-from .selectors import collection_progress_of
+from usage.models import CollectionRun, DailyUsage, OrgCollectionState
+from usage.selectors import collection_progress_of
 
 
 @dataclass

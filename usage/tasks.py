@@ -13,9 +13,9 @@ import random
 
 from celery import shared_task
 
-from . import services
-from .collect import max_countdown, org_collect_due
-from .locks import lease_seconds, new_holder
+from usage import services
+from usage.collect import max_countdown, org_collect_due
+from usage.locks import lease_seconds, new_holder
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ helper (``accounts.selectors.get_org_for_billing``); the isolation test walks th
 
 from django.urls import path
 
-from . import api, exports, ops, progress, views
+from usage import api, exports, ops, progress, views
 
 urlpatterns = [
     # The first collection's progress, polled by the install wizard.

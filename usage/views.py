@@ -29,13 +29,12 @@ from accounts.selectors import (
     user_org_rows,
 )
 from accounts.services import BILLING_ROLES, audit_log
-
-from . import charts, periods, reports
-from .budget_lines import budget_lines
-from .filters import RANGES, Filters, parse
-from .lineitems import TABLE_HEADERS, items_page, parse_sort
-from .services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
-from .status import org_status
+from usage import charts, periods, reports
+from usage.budget_lines import budget_lines
+from usage.filters import RANGES, Filters, parse
+from usage.lineitems import TABLE_HEADERS, items_page, parse_sort
+from usage.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
+from usage.status import org_status
 
 
 def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:

@@ -82,7 +82,7 @@ Paths are appended to ``GITHUB_API_URL`` (``https://api.github.com``, or GHES-st
 Org logins are quoted as path segments and are case-insensitive at GitHub.
 """
 
-from .api import (
+from billingdash.github.api import (
     check_billing_access,
     get_app,
     get_app_installation,
@@ -100,15 +100,15 @@ from .api import (
     list_user_orgs,
     revoke_installation_token,
 )
-from .apps import (
+from billingdash.github.apps import (
     InstallationToken,
     app_jwt,
     create_installation_token,
     forget_installation_token,
     installation_token,
 )
-from .calls import CallStats, track_calls
-from .errors import (
+from billingdash.github.calls import CallStats, track_calls
+from billingdash.github.errors import (
     BadRequest,
     Forbidden,
     GitHubError,
@@ -121,9 +121,9 @@ from .errors import (
     Unauthorized,
     Unprocessable,
 )
-from .http import paginate, request, request_json
-from .oauth import TokenSet, exchange_code, refresh_user_token
-from .types import (
+from billingdash.github.http import paginate, request, request_json
+from billingdash.github.oauth import TokenSet, exchange_code, refresh_user_token
+from billingdash.github.types import (
     App,
     Budget,
     Installation,

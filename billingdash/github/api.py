@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from . import api_urls, errors, http
-from .apps import as_app
-from .billing import (
+from billingdash.github import api_urls, errors, http
+from billingdash.github.apps import as_app
+from billingdash.github.billing import (
     check_billing_access,
     get_billing_usage_summary,
     iter_billing_usage,
     list_billing_budgets,
 )
-from .types import Account as Member
-from .types import App, Installation, OrganizationFull, OrgMembership, User
-from .types import Organization as OrganizationSimple
+from billingdash.github.types import Account as Member
+from billingdash.github.types import App, Installation, OrganizationFull, OrgMembership, User
+from billingdash.github.types import Organization as OrganizationSimple
 
 __all__ = [
     "check_billing_access",

@@ -27,8 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
 from billingdash import crypto
-
-from . import clock, errors, http
+from billingdash.github import clock, errors, http
 
 __all__ = [
     "InstallationToken",

@@ -17,8 +17,8 @@ import ijson
 import requests
 import urllib3.exceptions
 
-from . import api_urls, errors, http, usage_stream
-from .types import Budget, UsageItem, UsageSummary
+from billingdash.github import api_urls, errors, http, usage_stream
+from billingdash.github.types import Budget, UsageItem, UsageSummary
 
 __all__ = [
     "UsageStream",

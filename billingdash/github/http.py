@@ -25,9 +25,9 @@ import requests
 import urllib3.exceptions
 from django.conf import settings
 
-from . import calls, clock, errors
-from .api_urls import api_url, is_api_url, log_path
-from .calls import CallStats, track_calls
+from billingdash.github import calls, clock, errors
+from billingdash.github.api_urls import api_url, is_api_url, log_path
+from billingdash.github.calls import CallStats, track_calls
 
 __all__ = [
     "CallStats",

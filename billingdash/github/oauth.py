@@ -18,7 +18,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from . import errors, http
+from billingdash.github import errors, http
 
 __all__ = ["Client", "TokenSet", "exchange_code", "refresh_user_token"]
 
