@@ -3,8 +3,8 @@
 
 from django.urls import path
 
-from accounts.setup import github_setup
-from accounts.webhooks import github_webhook
+from accounts.webhooks.endpoint import github_webhook
+from accounts.wizard.setup import github_setup
 
 urlpatterns = [
     path("webhook/", github_webhook, name="github_webhook"),

@@ -3,13 +3,15 @@ isolation test walks every pattern with a ``login`` and checks who gets a 404.""
 
 from django.urls import path
 
-from accounts import views, wizard
+from accounts.roles.views import api_org_list
+from accounts.signin.views import home, login_page, logout_view
+from accounts.wizard.views import install_start, org_install
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", views.login_page, name="login"),
-    path("logout/", views.logout_view, name="logout"),
-    path("orgs/<str:login>/install/", wizard.org_install, name="org_install"),
-    path("install/", wizard.install_start, name="install_start"),
-    path("api/orgs/", views.api_org_list, name="api_org_list"),
+    path("", home, name="home"),
+    path("login/", login_page, name="login"),
+    path("logout/", logout_view, name="logout"),
+    path("orgs/<str:login>/install/", org_install, name="org_install"),
+    path("install/", install_start, name="install_start"),
+    path("api/orgs/", api_org_list, name="api_org_list"),
 ]

@@ -96,8 +96,8 @@ def sessions(org: Any) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    from accounts.middleware import SIGNED_IN_AT
     from accounts.models import Membership, User
+    from accounts.signin.middleware import SIGNED_IN_AT
 
     keys = []
     for login, github_id, role in PERSONAS:

@@ -61,8 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.middleware.SessionRevocationMiddleware",
-    "accounts.middleware.SignInErrorMiddleware",
+    "accounts.signin.middleware.SessionRevocationMiddleware",
+    "accounts.signin.middleware.SignInErrorMiddleware",
     "billingdash.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -197,8 +197,8 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "accounts.backends.GitHubAppSignIn",
-    "accounts.backends.GitHubOAuthSignIn",
+    "accounts.signin.backends.GitHubAppSignIn",
+    "accounts.signin.backends.GitHubOAuthSignIn",
 ]
 
 # --- GitHub ------------------------------------------------------------------------
@@ -240,7 +240,7 @@ BACKFILL_MONTHS = env.int("BACKFILL_MONTHS", default=24)
 SOCIAL_AUTH_USER_MODEL = "accounts.User"
 SOCIAL_AUTH_URL_NAMESPACE = "social"
 # `next` may only be a path on this site (accounts/strategy.py).
-SOCIAL_AUTH_STRATEGY = "accounts.strategy.BillingdashStrategy"
+SOCIAL_AUTH_STRATEGY = "accounts.signin.strategy.BillingdashStrategy"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_LOGIN_URL = "/login/"
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/orgs/"
@@ -255,13 +255,13 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
     "social_core.pipeline.social_auth.social_user",
-    "accounts.pipeline.user_by_github_id",
-    "accounts.pipeline.username_from_github_id",
+    "accounts.signin.pipeline.user_by_github_id",
+    "accounts.signin.pipeline.username_from_github_id",
     "social_core.pipeline.user.create_user",
     "social_core.pipeline.social_auth.associate_user",
-    "accounts.pipeline.save_profile",
-    "accounts.pipeline.save_tokens",
-    "accounts.pipeline.sync_memberships",
+    "accounts.signin.pipeline.save_profile",
+    "accounts.signin.pipeline.save_tokens",
+    "accounts.signin.pipeline.sync_memberships",
 )
 # GitHub's web origin in the CSP: the sign-in form POSTs here and is redirected to GitHub's
 # authorize page (browsers apply form-action to that redirect), and GitHub Enterprise
@@ -270,7 +270,7 @@ for _directive in ("form-action", "img-src"):
     if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive]:
         CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(GITHUB_WEB_URL)
 # Tracebacks on debug pages and error reports never show a token or key.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.reporting.RedactingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "billingdash.reporting.RedactingExceptionReporterFilter"
 
 # --- Celery (namespace CELERY_) -------------------------------------------------------
 # billingdash/settings_celery.py, imported at the top: broker, tasks, beat schedule.

@@ -107,7 +107,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 # Task modules other than `<app>.tasks` (which autodiscovery finds): staff actions and
 # the heartbeat.
-CELERY_IMPORTS = ("accounts.staff", "usage.heartbeat")
+CELERY_IMPORTS = (
+    "accounts.admin.actions",
+    "accounts.installations.tasks",
+    "accounts.webhooks.tasks",
+    "usage.heartbeat",
+)
 
 # What `from .settings_celery import *` takes: the settings (upper case), nothing else.
 __all__ = [name for name in dir() if name.isupper()]

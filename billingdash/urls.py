@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("github/", include("accounts.github_urls")),
-    path("", include("accounts.social_urls", namespace="social")),
+    path("", include("accounts.signin.social_urls", namespace="social")),
     # usage before accounts: usage serves the dashboard and overview URLs.
     path("", include("usage.urls")),
     path("", include("accounts.urls")),

@@ -18,8 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from accounts.admin import OrganizationAdmin
-from accounts.admin_helpers import (
+from accounts.admin.helpers import (
     ReadOnlyAdmin,
     audit_staff,
     changelist_link,
@@ -28,6 +27,7 @@ from accounts.admin_helpers import (
     pretty_json,
     shorten,
 )
+from accounts.admin.users import OrganizationAdmin
 from accounts.models import Organization
 from usage import staff
 from usage.heartbeat import ServiceHeartbeat

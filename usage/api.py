@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import get_org_for_billing
+from accounts.roles.access import get_org_for_billing
 from usage import reports
 from usage.filters import FilterError, parse_strict
 

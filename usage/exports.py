@@ -16,9 +16,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.audit import audit_log
 from accounts.models import Organization
-from accounts.selectors import get_org_for_billing
-from accounts.services import audit_log
+from accounts.roles.access import get_org_for_billing
 from usage.filters import FilterError, Filters, parse_strict
 from usage.formatting import plain_decimal
 from usage.lineitems import CSV_COLUMNS, export_rows

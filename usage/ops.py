@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.admin import STALE_COLLECTION
+from accounts.admin.users import STALE_COLLECTION
 from accounts.models import Installation, Organization, WebhookDelivery
 from billingdash.celery import app as celery_app
 from usage.heartbeat import heartbeat_status

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.install_status import installation_status
-from accounts.selectors import get_org_for_billing, org_access
+from accounts.installations.install_status import installation_status
+from accounts.roles.access import get_org_for_billing, org_access
 from usage.selectors import org_collection_progress
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.install_status import InstallationStatus, installation_status
+from accounts.installations.install_status import InstallationStatus, installation_status
 from accounts.models import Organization
 from usage.models import CollectionRun, DailyUsage, OrgCollectionState
 from usage.selectors import collection_progress_of

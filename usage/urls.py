@@ -1,5 +1,5 @@
 """Usage pages and APIs. Org-scoped URLs take ``<str:login>`` and start with the access
-helper (``accounts.selectors.get_org_for_billing``); the isolation test walks them all."""
+helper (``accounts.roles.access.get_org_for_billing``); the isolation test walks them all."""
 
 from django.urls import path
 

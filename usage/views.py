@@ -1,6 +1,6 @@
 """The usage dashboard (`/orgs/<login>/`), "refresh now", and the overview of the
 user's organizations (`/orgs/`). Function views; org-scoped ones start with the access
-helper (`accounts.selectors.get_org_for_billing`) after `login_required`, so anonymous
+helper (`accounts.roles.access.get_org_for_billing`) after `login_required`, so anonymous
 visitors are sent to sign in and everyone who may not see the billing gets a 404."""
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import wizard
+from accounts.audit import audit_log
 from accounts.models import Organization
-from accounts.selectors import (
+from accounts.roles.access import (
     get_org_for_billing,
     membership_is_fresh,
     memberships_refresh_if_stale,
     org_access,
     user_org_rows,
 )
-from accounts.services import BILLING_ROLES, audit_log
+from accounts.roles.sync import BILLING_ROLES
+from accounts.wizard.views import render_start
 from usage import charts, periods, reports
 from usage.budget_lines import budget_lines
 from usage.filters import RANGES, Filters, parse
@@ -180,7 +181,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
     warning = memberships_refresh_if_stale(user=request.user)
     rows = user_org_rows(user=request.user)
     if not rows:
-        return wizard.render_start(request, warning=warning)  # the install wizard's first step
+        return render_start(request, warning=warning)  # the install wizard's first step
     today = periods.today()
     visible = [
         r.organization.pk

@@ -8,9 +8,9 @@ from typing import Any
 
 from django import template
 
-from accounts import install_state
+from accounts.installations.install_state import issue
 from accounts.models import Organization
-from accounts.wizard import github_install_url as _github_install_url
+from accounts.wizard.views import github_install_url as _github_install_url
 
 register = template.Library()
 
@@ -20,5 +20,5 @@ def github_install_url(context: dict[str, Any], organization: Organization | Non
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return ""
-    state = install_state.issue(request, organization=organization)
+    state = issue(request, organization=organization)
     return _github_install_url(state=state, organization=organization)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts import selectors
 from accounts.models import Installation, Membership
+from accounts.roles.access import org_access
 from tests.factories import InstallationFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 
@@ -13,7 +13,7 @@ def olivia(db):
 
 
 def state(user, org):
-    return selectors.org_access(user=user, organization=org)
+    return org_access(user=user, organization=org)
 
 
 def test_access_states(olivia):

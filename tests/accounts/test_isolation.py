@@ -2,7 +2,7 @@
 owner, a billing manager, a member, a stranger (charlie) and an anonymous visitor.
 
 New org-scoped views are picked up automatically: they must start with
-`accounts.selectors.get_org_for_billing` (or `get_org_for_member` for pages without
+`accounts.roles.access.get_org_for_billing` (or `get_org_for_member` for pages without
 billing, listed in MEMBER_VISIBLE) after `login_required`.
 """
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from accounts.redirects import safe_next
+from accounts.signin.redirects import safe_next
 
 ATTACKS = [
     "https://evil.example",

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import GitHubToken, Membership, Organization, User
+from accounts.organizations import organization_upsert
 from tests.factories import GitHubTokenFactory, MembershipFactory, OrganizationFactory
 
 
@@ -73,7 +73,7 @@ def test_a_renamed_organization_keeps_its_identity(oauth_mode, browser):
 
 def test_a_reused_login_is_moved_aside(db):
     old = OrganizationFactory(login="acme-corp", github_id=1)
-    new = services.organization_upsert(github_org={"id": 2, "login": "ACME-corp"})
+    new = organization_upsert(github_org={"id": 2, "login": "ACME-corp"})
     old.refresh_from_db()
     assert new.login == "ACME-corp" and old.login == "~1"
 

@@ -4,8 +4,8 @@ its next request with a clear message."""
 import pytest
 from django.test import Client
 
-from accounts import services
 from accounts.models import AuditEvent, GitHubToken
+from accounts.tokens import user_revoke_github_authorization, user_sign_out_everywhere
 from tests.factories import GitHubTokenFactory, MembershipFactory, UserFactory
 
 
@@ -35,7 +35,7 @@ def test_signed_out_everywhere_ends_every_session_on_its_next_request(olivia):
     phone.force_login(olivia)
     assert laptop.get("/orgs/").status_code == 200
 
-    services.user_sign_out_everywhere(user=olivia, reason="Your GitHub access was revoked.")
+    user_sign_out_everywhere(user=olivia, reason="Your GitHub access was revoked.")
 
     for browser in (laptop, phone):
         response = browser.get("/orgs/", follow=True)
@@ -52,7 +52,7 @@ def test_signed_out_everywhere_ends_every_session_on_its_next_request(olivia):
 def test_api_sessions_get_a_401_json(olivia):
     browser = Client()
     browser.force_login(olivia)
-    services.user_sign_out_everywhere(user=olivia, reason="Revoked.")
+    user_sign_out_everywhere(user=olivia, reason="Revoked.")
     response = browser.get("/api/orgs/")
     assert response.status_code == 401
     assert response.json()["error"] == "signed_out"
@@ -62,8 +62,8 @@ def test_the_revoked_webhook_service_drops_tokens_and_signs_out(olivia):
     GitHubTokenFactory(user=olivia)
     browser = Client()
     browser.force_login(olivia)
-    assert services.user_revoke_github_authorization(github_user_id=olivia.github_id)
+    assert user_revoke_github_authorization(github_user_id=olivia.github_id)
     assert not GitHubToken.objects.filter(user=olivia).exists()
     response = browser.get("/orgs/", follow=True)
     assert "revoked" in response.content.decode()
-    assert not services.user_revoke_github_authorization(github_user_id=424242424242)
+    assert not user_revoke_github_authorization(github_user_id=424242424242)

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import GitHubToken, Membership, User
+from accounts.tokens import github_token_store, user_github_token
 from tests.accounts.flow import GitHubBrowser
 
 
@@ -71,7 +71,7 @@ def test_a_401_before_our_expiry_also_refreshes(app_mode, browser):
 def test_two_requests_refreshing_at_once_make_one_call(app_mode):
     user = User.objects.create(username="github-5550001", github_id=5550001)
     issued = app_mode.control.issue_token("olivia", client="app")
-    services.github_token_store(user=user, client="app", token_response=issued)
+    github_token_store(user=user, client="app", token_response=issued)
     expire_tokens()
     app_mode.control.clear_requests()
 
@@ -81,7 +81,7 @@ def test_two_requests_refreshing_at_once_make_one_call(app_mode):
     def refresh():
         try:
             start.wait(timeout=10)
-            results.append(services.user_github_token(user=User.objects.get(pk=user.pk)))
+            results.append(user_github_token(user=User.objects.get(pk=user.pk)))
         except Exception as exc:  # reported below
             failures.append(exc)
         finally:

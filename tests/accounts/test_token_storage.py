@@ -11,10 +11,10 @@ from django.db import connection
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from accounts import services
 from accounts.models import GitHubToken
-from accounts.reporting import RedactingExceptionReporterFilter
+from accounts.tokens import github_token_store
 from billingdash import crypto
+from billingdash.reporting import RedactingExceptionReporterFilter
 from tests.factories import UserFactory
 
 ACCESS = "ghu_" + "A" * 36
@@ -33,7 +33,7 @@ def raw_row(token_id: int) -> tuple:
 @pytest.fixture
 def stored(db):
     user = UserFactory(github_login="olivia")
-    token = services.github_token_store(
+    token = github_token_store(
         user=user,
         client="app",
         token_response={

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accounts import services
 from accounts.models import (
     AuditEvent,
     Installation,
@@ -19,7 +18,8 @@ from accounts.models import (
     User,
     WebhookDelivery,
 )
-from accounts.webhook_handlers import STALE
+from accounts.tokens import github_token_store
+from accounts.webhooks.handlers import STALE
 from tests.factories import (
     CollectionRunFactory,
     InstallationFactory,
@@ -171,7 +171,7 @@ def acme_people(gh):
     InstallationFactory(organization=acme, installation_id=ACME_INSTALLATION)
     olivia = UserFactory(github_id=OLIVIA, github_login="olivia")
     issued = gh.control.issue_token("olivia", client="app")
-    services.github_token_store(user=olivia, client="app", token_response=issued)
+    github_token_store(user=olivia, client="app", token_response=issued)
     mia = UserFactory(github_id=MIA, github_login="mia")
     for user in (olivia, mia):
         MembershipFactory(user=user, organization=acme, role=Membership.Role.MEMBER, stale=True)

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import audit_log
 from accounts.models import AuditEvent, Organization
-from accounts.services import audit_log
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Membership, Organization, WebhookDelivery
-from accounts.tasks import sweep_webhook_deliveries
+from accounts.webhooks.tasks import sweep_webhook_deliveries
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers import celery_broker, mirror_installed_org, wait_for
 from tests.usage.conftest import Workers, _github_env, usage_calls, wait_settled

@@ -33,7 +33,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import GitHubToken, Installation, WebhookDelivery
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
 from billingdash import github
 from tests.accounts.flow import GitHubBrowser
 from tests.browser import wait_until

@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import WebhookDelivery
-from accounts.webhook_handlers import HANDLERS, webhook_delivery_process
+from accounts.webhooks.handlers import HANDLERS, webhook_delivery_process
 
 from .conftest import changed, fuzz, rolled_back, snapshot
 

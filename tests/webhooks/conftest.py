@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import WebhookDelivery
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
 from ghsim.reference import EXAMPLES
 from tests.helpers import celery_broker, free_port
 

@@ -15,8 +15,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from accounts.models import WebhookDelivery
-from accounts.webhook_handlers import webhook_delivery_process
-from accounts.webhooks import MAX_BODY_BYTES, github_webhook, signature_is_valid
+from accounts.webhooks.endpoint import MAX_BODY_BYTES, github_webhook, signature_is_valid
+from accounts.webhooks.handlers import webhook_delivery_process
 
 from .conftest import SECRET, sign
 

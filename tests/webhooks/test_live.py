@@ -11,10 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import tasks
-from accounts.installations import installations_reconcile
+from accounts.installations.services import installations_reconcile
+from accounts.installations.tasks import reconcile_installations
 from accounts.models import GitHubToken, Installation, Membership, Organization, WebhookDelivery
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
+from accounts.webhooks.tasks import sweep_webhook_deliveries
 from tests.factories import (
     GitHubTokenFactory,
     MembershipFactory,
@@ -134,7 +135,7 @@ def test_reconcile_confirms_before_deleting(github_sim):
 @pytest.mark.django_db
 def test_reconcile_task_survives_github_being_down(github_sim, settings):
     settings.GITHUB_API_URL = f"http://127.0.0.1:{free_port()}/api/v3"
-    assert tasks.reconcile_installations() is None
+    assert reconcile_installations() is None
     assert not Installation.objects.exists()
 
 
@@ -267,7 +268,7 @@ def test_broker_down_then_the_sweep_gets_it_processed(
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         received_at=timezone.now() - timedelta(minutes=2)
     )
-    assert tasks.sweep_webhook_deliveries() == 1
+    assert sweep_webhook_deliveries() == 1
     wait_until(settled, "the swept delivery", celery_worker)
     delivery.refresh_from_db()
     org.refresh_from_db()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import GitHubToken, Membership, Organization, User, WebhookDelivery
-from accounts.webhook_handlers import STALE
+from accounts.webhooks.handlers import STALE
 from tests.factories import (
     GitHubTokenFactory,
     InstallationFactory,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.installations import installations_reconcile
+from accounts.installations.services import installations_reconcile
 from accounts.models import AuditEvent, Installation, Organization
 from accounts.signals import installation_ready
 from tests.factories import InstallationFactory, OrganizationFactory

@@ -11,9 +11,9 @@ import pytest
 import redis
 from django.utils import timezone
 
-from accounts import tasks
 from accounts.models import WebhookDelivery
-from accounts.webhook_handlers import sweep_stale_claims
+from accounts.webhooks.handlers import sweep_stale_claims
+from accounts.webhooks.tasks import sweep_webhook_deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_sweep_queues_old_pending_deliveries_only(post_webhook, celery_queue, re
         received_at=timezone.now() - timedelta(minutes=2)
     )
     WebhookDelivery.objects.filter(delivery_id="done").update(state=WebhookDelivery.State.PROCESSED)
-    assert tasks.sweep_webhook_deliveries() == 1
+    assert sweep_webhook_deliveries() == 1
     old = WebhookDelivery.objects.get(delivery_id="old")
     assert queued_ids(redis_url, celery_queue) == [old.pk]
 
@@ -67,7 +67,7 @@ def test_sweep_queues_old_pending_deliveries_only(post_webhook, celery_queue, re
 def test_sweep_with_the_broker_still_down_does_nothing(post_webhook, broker_down):
     post_webhook("organization", PAYLOAD, delivery="old")
     WebhookDelivery.objects.update(received_at=timezone.now() - timedelta(minutes=2))
-    assert tasks.sweep_webhook_deliveries() == 0
+    assert sweep_webhook_deliveries() == 0
     assert WebhookDelivery.objects.get().state == WebhookDelivery.State.PENDING
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
 from usage.models import CollectionRun
 
 from .conftest import BACKFILL_MONTHS, install_link, open_setup, post_sim_webhook, press_install

@@ -15,7 +15,7 @@ from html import unescape
 from urllib.parse import urlencode
 
 from accounts.models import AuditEvent, Installation, InstallRequest
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
 from usage.models import CollectionRun, OrgCollectionState
 
 from .conftest import BACKFILL_MONTHS, open_setup, post_sim_webhook, press_install, query

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from django.core import signing
 
-from accounts import install_state
+from accounts.installations.install_state import SALT
 from accounts.models import AuditEvent, Installation, Membership
 from usage.models import CollectionRun
 
@@ -30,7 +30,7 @@ def test_forged_states_are_refused_before_asking_github(browsers, wgh):
     olivia = browsers("olivia")
     good = wizard_state(olivia)
     wgh.control.clear_requests()
-    other_key = signing.TimestampSigner(key="not-our-secret-key" * 3, salt=install_state.SALT)
+    other_key = signing.TimestampSigner(key="not-our-secret-key" * 3, salt=SALT)
     forged = [
         None,
         "",
@@ -84,15 +84,13 @@ def test_a_state_from_another_session_of_the_same_user_is_refused(browsers, wgh)
 def test_an_expired_state_is_refused(browsers, wgh, settings):
     olivia = browsers("olivia")
     setup_url, _ = install_globex(olivia)
-    payload = signing.TimestampSigner(salt=install_state.SALT).unsign_object(
-        query(setup_url)["state"]
-    )
+    payload = signing.TimestampSigner(salt=SALT).unsign_object(query(setup_url)["state"])
 
     class Then(signing.TimestampSigner):
         def timestamp(self) -> str:  # signed two hours ago
             return signing.b62_encode(int(time.time()) - 2 * 3600)
 
-    old = Then(salt=install_state.SALT).sign_object(payload)
+    old = Then(salt=SALT).sign_object(payload)
     answer = setup(olivia.client, **{**query(setup_url), "state": old})
     assert answer.status_code == 400 and "has expired" in text(answer)
 

@@ -7,7 +7,13 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from accounts import install_state
+from accounts.installations.install_state import (
+    MAX_OUTSTANDING,
+    SESSION_KEY,
+    InvalidState,
+    consume,
+    issue,
+)
 from tests.factories import UserFactory
 
 
@@ -23,16 +29,16 @@ def test_two_requests_racing_with_one_state_let_one_through():
     cache.clear()
     user = UserFactory()
     first = request_with(None, user)
-    state = install_state.issue(first)
+    state = issue(first)
     first.session.save()
     # Both requests loaded the session (with the nonce) before either saved it.
     one, two = (
         request_with(first.session.session_key, user),
         request_with(first.session.session_key, user),
     )
-    assert install_state.consume(one, state).user_id == user.pk
-    with pytest.raises(install_state.InvalidState) as refused:
-        install_state.consume(two, state)
+    assert consume(one, state).user_id == user.pk
+    with pytest.raises(InvalidState) as refused:
+        consume(two, state)
     assert refused.value.reason == "used"
 
 
@@ -40,8 +46,8 @@ def test_two_requests_racing_with_one_state_let_one_through():
 def test_a_session_keeps_a_bounded_number_of_states():
     user = UserFactory()
     request = request_with(None, user)
-    states = [install_state.issue(request) for _ in range(install_state.MAX_OUTSTANDING + 2)]
-    assert len(request.session[install_state.SESSION_KEY]) == install_state.MAX_OUTSTANDING
-    with pytest.raises(install_state.InvalidState):
-        install_state.consume(request, states[0])  # the oldest was dropped
-    assert install_state.consume(request, states[-1]).user_id == user.pk
+    states = [issue(request) for _ in range(MAX_OUTSTANDING + 2)]
+    assert len(request.session[SESSION_KEY]) == MAX_OUTSTANDING
+    with pytest.raises(InvalidState):
+        consume(request, states[0])  # the oldest was dropped
+    assert consume(request, states[-1]).user_id == user.pk

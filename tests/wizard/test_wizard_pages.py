@@ -8,9 +8,9 @@ from html import unescape
 
 from django.core import signing
 
-from accounts import install_state
+from accounts.installations.install_state import SALT, SESSION_KEY
 from accounts.models import InstallRequest, Organization
-from accounts.webhook_handlers import webhook_delivery_process
+from accounts.webhooks.handlers import webhook_delivery_process
 
 from .conftest import GLOBEX, csrf_post, install_link, post_sim_webhook, query
 
@@ -31,10 +31,10 @@ def test_owner_gets_the_reason_and_a_button_to_install_on_that_org(browsers, wgh
     params = query(url)
     assert params["target_id"] == str(GLOBEX)
     # The state is ours, signed, for olivia and globex, and remembered in her session.
-    payload = signing.TimestampSigner(salt=install_state.SALT).unsign_object(params["state"])
+    payload = signing.TimestampSigner(salt=SALT).unsign_object(params["state"])
     olivia_pk = int(olivia.client.session["_auth_user_id"])
     assert payload["u"] == olivia_pk and payload["o"] == GLOBEX
-    assert payload["n"] in olivia.client.session[install_state.SESSION_KEY]
+    assert payload["n"] in olivia.client.session[SESSION_KEY]
     # No inline script or style (CSP script-src 'self'); the script is an external file.
     html = page.content.decode()
     assert "<script>" not in html and "style=" not in html
@@ -81,7 +81,7 @@ def test_billing_manager_gets_the_request_path(browsers, wgh):
 def test_with_an_installation_of_ours_every_owner_is_listed(browsers, wgh):
     """An installation without Administration (so no billing) but with Members: read
     lists private owners too, and the page says so."""
-    from accounts.installations import installations_reconcile
+    from accounts.installations.services import installations_reconcile
 
     wgh.control.set_membership("globex", "oscar", "admin", public=False)
     wgh.control.install("globex", permissions={"members": "read"})
@@ -123,7 +123,7 @@ def test_no_org_yet_with_the_app_sign_in(browsers, wgh, settings):
     url = install_link(html, wgh.web_url)
     assert url.startswith(f"{wgh.web_url}/apps/{wgh.config.app_slug}/installations/new?state=")
     assert "target_id" not in url
-    payload = signing.TimestampSigner(salt=install_state.SALT).unsign_object(query(url)["state"])
+    payload = signing.TimestampSigner(salt=SALT).unsign_object(query(url)["state"])
     assert payload["o"] is None
     assert "Only an organization owner can install" in body
     assert "may not show billing managers its own “Request” button" in body

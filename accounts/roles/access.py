@@ -16,8 +16,8 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import Installation, Membership, Organization, User
+from accounts.roles.sync import BILLING_ROLES, memberships_sync
 from billingdash.github import errors
 
 __all__ = [
@@ -60,7 +60,7 @@ def memberships_need_sync(user: User) -> bool:
 
 def _resync(user: User) -> None:
     try:
-        services.memberships_sync(user=user)
+        memberships_sync(user=user)
     except errors.GitHubError as error:
         raise RoleCheckUnavailable(str(error)) from error
 
@@ -97,8 +97,8 @@ def get_org_for_billing(*, user: User, login: str) -> Organization:
     owner or billing manager with an active membership verified within the TTL. A stale
     membership is re-synced from GitHub first. Raises `Http404` for everyone else,
     `RoleCheckUnavailable` when GitHub cannot confirm a stale role now, and
-    `services.GitHubAuthorizationLost` when the user's GitHub token is gone."""
-    return _get_org(user=user, login=login, roles=services.BILLING_ROLES)
+    `GitHubAuthorizationLost` when the user's GitHub token is gone."""
+    return _get_org(user=user, login=login, roles=BILLING_ROLES)
 
 
 def get_org_for_member(*, user: User, login: str) -> Organization:
@@ -125,7 +125,7 @@ def org_access(*, user: User, organization: Organization) -> str:
 
 
 def _access(membership: Membership | None, organization: Organization) -> str:
-    if membership is None or membership.role not in services.BILLING_ROLES:
+    if membership is None or membership.role not in BILLING_ROLES:
         return "no_access"
     if _billing_installation(organization) is not None:
         return "app"
@@ -201,7 +201,7 @@ def memberships_refresh_if_stale(*, user: User) -> str:
     if user.github_id is None or not memberships_need_sync(user):
         return ""
     try:
-        services.memberships_sync(user=user)  # GitHubAuthorizationLost → signed out
+        memberships_sync(user=user)  # GitHubAuthorizationLost → signed out
     except errors.GitHubError:
         return (
             "GitHub could not be reached to refresh your roles, so this list is as GitHub "

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts import services
+from accounts.audit import audit_log
 from accounts.models import Installation, InstallRequest, Organization, User, grants_billing
+from accounts.organizations import organization_upsert
 from accounts.signals import installation_ready
 from billingdash import github
+from billingdash.github import errors
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +89,6 @@ def github_state(data: Mapping[str, Any]) -> tuple[str, str]:
     if not grants_billing(data.get("permissions")):
         return Installation.State.MISSING_PERMISSION, MISSING_PERMISSION_REASON
     return Installation.State.ACTIVE, ""
-
-
-def account_rename(*, github_id: int, login: str) -> bool:
-    """Record a renamed account (webhooks ``organization.renamed`` and
-    ``installation_target.renamed``): the Organization's login and the login kept on its
-    installations. An unknown organization is not created. False when nothing here
-    knows the account."""
-    login = login[:39]
-    with transaction.atomic():
-        org_known = Organization.objects.filter(github_id=github_id).exists()
-        if org_known:
-            services.organization_upsert(github_org={"id": github_id, "login": login})
-        installations = Installation.objects.filter(account_id=github_id)
-        installation_known = installations.exists()
-        installations.exclude(account_login=login).update(
-            account_login=login, updated_at=timezone.now()
-        )
-    return org_known or installation_known
 
 
 def _send_ready(installation: Installation, reason: str) -> None:
@@ -169,7 +154,7 @@ def installation_upsert(
                 return UpsertResult(inst, created=False, became_readable=False)
         org = None
         if account_type == "Organization" and account.get("id") is not None:
-            org = services.organization_upsert(github_org=account)
+            org = organization_upsert(github_org=account)
         state, reason = github_state(data)
         if (
             not created
@@ -379,10 +364,28 @@ def audit_installation(
     from GitHub: a webhook (``details["sender"]``) or the reconciliation."""
     info = {"installation_id": installation.installation_id, **(details or {})}
     info.setdefault("source", "reconciliation")
-    services.audit_log(
+    audit_log(
         actor=actor,
         action=action,
         organization=installation.organization,
         target=f"installation {installation.installation_id} on {installation.account_login}",
         details=info,
     )
+
+
+def installation_discover(*, organization: Organization) -> None:
+    """Ask GitHub (as the App) whether our App is installed on `organization`, when we
+    know of no live installation there yet (webhooks keep known ones current)."""
+    if not (settings.GITHUB_APP_ID and settings.GITHUB_APP_PRIVATE_KEY):
+        return
+    live = organization.installations.exclude(state=Installation.State.DELETED)
+    if live.exists():
+        return
+    try:
+        found = github.get_org_installation(organization.login)
+    except errors.NotFound:
+        return
+    except (errors.GitHubError, ImproperlyConfigured) as error:
+        log.warning("installation lookup for org %s failed: %r", organization.pk, error)
+        return
+    installation_upsert(data=found, ready_reason="discovered at sign-in")

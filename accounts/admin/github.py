@@ -9,8 +9,8 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from social_django.models import Association, Nonce, UserSocialAuth
 
-from accounts import staff
-from accounts.admin_helpers import (
+from accounts.admin.actions import recheck_installation, webhook_delivery_rearm
+from accounts.admin.helpers import (
     AuditedAdmin,
     ObjectActionsAdmin,
     ReadOnlyAdmin,
@@ -68,7 +68,7 @@ class InstallationAdmin(ReadOnlyAdmin, ObjectActionsAdmin):
     def recheck(self, request, queryset):
         lines = []
         for inst in queryset.select_related("organization"):
-            staff.recheck_installation.delay(inst.installation_id)
+            recheck_installation.delay(inst.installation_id)
             audit_staff(
                 request,
                 "installation_recheck",
@@ -137,7 +137,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin, ObjectActionsAdmin):
         lines, level = [], messages.SUCCESS
         for delivery in queryset:
             previous = delivery.error
-            if staff.webhook_delivery_rearm(delivery=delivery):
+            if webhook_delivery_rearm(delivery=delivery):
                 audit_staff(
                     request,
                     "webhook_reprocess",

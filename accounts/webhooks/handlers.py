@@ -30,8 +30,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts import installations, services
+from accounts.installations.services import (
+    audit_installation,
+    installation_mark_deleted,
+    installation_refresh_from_github,
+    installation_set_suspended,
+    installation_upsert,
+)
 from accounts.models import Installation, Membership, Organization, User, WebhookDelivery
+from accounts.organizations import account_rename
+from accounts.roles.sync import ROLES
+from accounts.tokens import user_revoke_github_authorization
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +158,11 @@ def memberships_mark_stale(*, user: User, organization: Organization | None = No
 @handles("installation", "created")
 def installation_created(delivery: WebhookDelivery, payload: Payload) -> bool:
     sender = _user(payload.get("sender"))
-    upsert = installations.installation_upsert(
+    upsert = installation_upsert(
         data=payload["installation"], ready_reason="created", installed_by=sender
     )
     if upsert.created:
-        installations.audit_installation(
+        audit_installation(
             action="installation.added",
             installation=upsert.installation,
             actor=sender,
@@ -165,9 +174,9 @@ def installation_created(delivery: WebhookDelivery, payload: Payload) -> bool:
 @handles("installation", "deleted")
 def installation_deleted(delivery: WebhookDelivery, payload: Payload) -> bool:
     installation_id = int(payload["installation"]["id"])
-    if not installations.installation_mark_deleted(installation_id=installation_id):
+    if not installation_mark_deleted(installation_id=installation_id):
         return Installation.objects.filter(installation_id=installation_id).exists()
-    installations.audit_installation(
+    audit_installation(
         action="installation.removed",
         installation=Installation.objects.get(installation_id=installation_id),
         actor=_user(payload.get("sender")),
@@ -179,11 +188,9 @@ def installation_deleted(delivery: WebhookDelivery, payload: Payload) -> bool:
 @handles("installation", "suspend", "unsuspend")
 def installation_suspension(delivery: WebhookDelivery, payload: Payload) -> bool:
     suspended = delivery.action == "suspend"
-    upsert, changed = installations.installation_set_suspended(
-        data=payload["installation"], suspended=suspended
-    )
+    upsert, changed = installation_set_suspended(data=payload["installation"], suspended=suspended)
     if changed:
-        installations.audit_installation(
+        audit_installation(
             action="installation.suspended" if suspended else "installation.unsuspended",
             installation=upsert.installation,
             actor=_user(payload.get("sender")),
@@ -197,7 +204,7 @@ def installation_permissions(delivery: WebhookDelivery, payload: Payload) -> boo
     # The payload carries the new permissions, but GET /app/installations/{id} is the
     # truth when several changes race; the payload is the fallback.
     data = payload["installation"]
-    installations.installation_refresh_from_github(
+    installation_refresh_from_github(
         installation_id=int(data["id"]), fallback=data, ready_reason="permissions"
     )
     return True
@@ -209,13 +216,13 @@ def installation_permissions(delivery: WebhookDelivery, payload: Payload) -> boo
 @handles("organization", "renamed")
 def organization_renamed(delivery: WebhookDelivery, payload: Payload) -> bool:
     org = payload.get("organization") or {}
-    return installations.account_rename(github_id=int(org["id"]), login=str(org["login"]))
+    return account_rename(github_id=int(org["id"]), login=str(org["login"]))
 
 
 @handles("installation_target", "renamed")
 def installation_target_renamed(delivery: WebhookDelivery, payload: Payload) -> bool:
     account = payload.get("account") or {}
-    return installations.account_rename(github_id=int(account["id"]), login=str(account["login"]))
+    return account_rename(github_id=int(account["id"]), login=str(account["login"]))
 
 
 # --- people -----------------------------------------------------------------------------
@@ -228,7 +235,7 @@ def organization_member_added(delivery: WebhookDelivery, payload: Payload) -> bo
     if user is None:
         return False
     org = _org(payload.get("organization"))
-    role = services.ROLES.get(str(membership.get("role")))
+    role = ROLES.get(str(membership.get("role")))
     if org is not None and role is not None:
         # Only an existing row is updated: new access is granted by re-reading GitHub on
         # the next page view (memberships_mark_stale), never by a webhook alone.
@@ -270,4 +277,4 @@ def authorization_revoked(delivery: WebhookDelivery, payload: Payload) -> bool:
     sender = payload.get("sender") or {}
     if sender.get("id") is None:
         return False
-    return services.user_revoke_github_authorization(github_user_id=int(sender["id"]))
+    return user_revoke_github_authorization(github_user_id=int(sender["id"]))

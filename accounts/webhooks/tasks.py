@@ -1,4 +1,5 @@
-"""Celery tasks of the accounts app. Thin: load by id, call a service."""
+"""Celery tasks of the webhooks: process one stored delivery, and sweep the ones a broker
+outage left pending. Thin: load by id, call a service."""
 
 from __future__ import annotations
 
@@ -6,18 +7,21 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from accounts import installations, webhook_handlers
 from accounts.models import WebhookDelivery
-from billingdash import github
+from accounts.webhooks.handlers import sweep_stale_claims, webhook_delivery_process
 
 log = logging.getLogger(__name__)
 
+
 # A PENDING delivery younger than this is probably still on its way through the broker.
 SWEEP_AFTER = timedelta(minutes=1)
+
+
 SWEEP_BATCH = 500
+
+
 # Publishing to a broker that is down must not hold GitHub's request for long: one
 # reconnect attempt (a stale pooled connection), each bounded by broker_connection_timeout.
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
@@ -41,14 +45,14 @@ def enqueue_delivery(delivery_pk: int) -> bool:
 @shared_task(name="accounts.tasks.process_webhook_delivery")
 def process_webhook_delivery(delivery_pk: int) -> str | None:
     """Process one stored webhook delivery (claimed once; see webhook_handlers)."""
-    return webhook_handlers.webhook_delivery_process(delivery_pk=delivery_pk)
+    return webhook_delivery_process(delivery_pk=delivery_pk)
 
 
 @shared_task(name="accounts.tasks.sweep_webhook_deliveries")
 def sweep_webhook_deliveries() -> int:
     """Queue deliveries still PENDING a minute after they arrived: the broker was down
     when they came, or a failed attempt put them back. Runs every minute (beat)."""
-    webhook_handlers.sweep_stale_claims()
+    sweep_stale_claims()
     pending = WebhookDelivery.objects.filter(
         state=WebhookDelivery.State.PENDING, received_at__lt=timezone.now() - SWEEP_AFTER
     ).order_by("received_at")
@@ -60,21 +64,3 @@ def sweep_webhook_deliveries() -> int:
     if queued:
         log.info("sweep queued %d pending webhook deliveries", queued)
     return queued
-
-
-@shared_task(name="accounts.tasks.reconcile_installations")
-def reconcile_installations() -> dict[str, int] | None:
-    """Compare ``GET /app/installations`` with what is stored (every 15 minutes, beat)."""
-    try:
-        result = installations.installations_reconcile()
-    except (github.GitHubError, ImproperlyConfigured) as error:
-        # The next run (15 minutes) tries again; nothing was changed.
-        log.warning("installation reconciliation skipped: %r", error)
-        return None
-    return {
-        "seen": result.seen,
-        "created": len(result.created),
-        "revived": len(result.revived),
-        "changed": len(result.changed),
-        "deleted": len(result.deleted),
-    }

@@ -15,10 +15,10 @@ from django.utils.cache import add_never_cache_headers
 from social_core.exceptions import SocialAuthBaseException
 from social_django.middleware import SocialAuthExceptionMiddleware
 
-from accounts.backends import social_error
-from accounts.selectors import RoleCheckUnavailable
-from accounts.services import GitHubAuthorizationLost
-from accounts.signin_errors import describe
+from accounts.roles.access import RoleCheckUnavailable
+from accounts.signin.backends import social_error
+from accounts.signin.signin_errors import describe
+from accounts.tokens import GitHubAuthorizationLost
 from billingdash.github import errors
 
 log = logging.getLogger(__name__)

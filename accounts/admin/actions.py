@@ -20,10 +20,13 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts import installations, services
+from accounts.audit import audit_log
+from accounts.installations.services import installation_mark_deleted, installation_upsert
 from accounts.models import GitHubToken, Installation, Organization, User, WebhookDelivery
-from accounts.tasks import enqueue_delivery
-from accounts.webhook_handlers import memberships_mark_stale
+from accounts.roles.sync import memberships_sync
+from accounts.tokens import GitHubAuthorizationLost
+from accounts.webhooks.handlers import memberships_mark_stale
+from accounts.webhooks.tasks import enqueue_delivery
 from billingdash import github
 
 log = logging.getLogger(__name__)
@@ -48,8 +51,8 @@ def memberships_resync_user(*, user: User) -> str:
         memberships_mark_stale(user=user)
         return NO_TOKEN
     try:
-        services.memberships_sync(user=user)
-    except services.GitHubAuthorizationLost:
+        memberships_sync(user=user)
+    except GitHubAuthorizationLost:
         memberships_mark_stale(user=user)
         return AUTHORIZATION_LOST
     except github.GitHubError as error:
@@ -101,12 +104,12 @@ def installation_recheck(*, installation_id: int) -> str:
     try:
         data = github.get_app_installation(installation_id)
     except github.NotFound:
-        installations.installation_mark_deleted(installation_id=installation_id)
+        installation_mark_deleted(installation_id=installation_id)
         return Installation.State.DELETED
     except (github.GitHubError, ImproperlyConfigured) as error:
         log.warning("staff re-check of installation %s failed: %r", installation_id, error)
         return "unreachable"
-    upsert = installations.installation_upsert(
+    upsert = installation_upsert(
         data=data, ready_reason="reconciled", revive_deleted=True, clear_attention=True
     )
     return upsert.installation.state
@@ -161,10 +164,10 @@ def organizations_set_paused(
 # --- audit of lockouts ------------------------------------------------------------------
 
 
-@receiver(user_locked_out, dispatch_uid="accounts.staff.locked_out")
+@receiver(user_locked_out, dispatch_uid="accounts.admin.actions.locked_out")
 def audit_lockout(sender: Any, request: Any = None, username: str = "", **kwargs: Any) -> None:
     """django-axes locked a sign-in out (too many wrong passwords): a sensitive event."""
-    services.audit_log(
+    audit_log(
         actor=None,
         action="signin.locked_out",
         target=str(username or "")[:150],

@@ -12,7 +12,7 @@ its answer well within its 10 seconds:
    non-ASCII or wrong signatures get 401. Nothing is parsed before that.
 3. The delivery is stored (``WebhookDelivery``, keyed by ``X-GitHub-Delivery``) and the
    Celery task is queued after commit. A broker that is down is logged, not raised: the
-   answer is still 2xx and the sweep (``accounts.tasks.sweep_webhook_deliveries``) queues
+   answer is still 2xx and the sweep (``accounts.webhooks.tasks.sweep_webhook_deliveries``) queues
    the stored delivery once the broker is back.
 
 A redelivery (GitHub's "Redeliver" button re-sends the same delivery GUID) is counted and
@@ -36,9 +36,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts import webhook_handlers
 from accounts.models import WebhookDelivery
-from accounts.tasks import enqueue_delivery
+from accounts.webhooks.handlers import is_handled
+from accounts.webhooks.tasks import enqueue_delivery
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _store(*, delivery_id: str, event: str, payload: dict[str, Any]) -> tuple[st
     action = action[:100] if isinstance(action, str) else ""
     installation = payload.get("installation")
     installation_id = installation.get("id") if isinstance(installation, dict) else None
-    handled = webhook_handlers.is_handled(event, action)
+    handled = is_handled(event, action)
     with transaction.atomic():
         delivery, created = WebhookDelivery.objects.get_or_create(
             delivery_id=delivery_id,

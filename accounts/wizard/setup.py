@@ -35,8 +35,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts import install_state, installations, selectors, services
-from accounts.install_status import installation_settings_url
+from accounts.installations.install_state import InstallState, InvalidState, consume
+from accounts.installations.install_status import installation_settings_url
+from accounts.installations.services import audit_installation, installation_upsert
 from accounts.models import (
     BILLING_PERMISSION,
     AuditEvent,
@@ -46,7 +47,10 @@ from accounts.models import (
     User,
     grants_billing,
 )
-from accounts.wizard import install_request_record
+from accounts.roles.access import membership_is_fresh
+from accounts.roles.sync import memberships_sync
+from accounts.tokens import with_user_token
+from accounts.wizard.views import install_request_record
 from billingdash import github
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,7 @@ def _fresh_owner(membership: Membership | None) -> bool:
     return (
         membership is not None
         and membership.role == Membership.Role.OWNER
-        and selectors.membership_is_fresh(membership)
+        and membership_is_fresh(membership)
     )
 
 
@@ -80,7 +84,7 @@ def _owns(user: User, login: str, account_id: int) -> bool:
     if user.github_id is None:
         return False
     try:
-        found = services.with_user_token(
+        found = with_user_token(
             user=user, call=lambda token: github.get_user_org_membership(token, login)
         )
     except (github.NotFound, github.Forbidden):
@@ -106,7 +110,7 @@ def _audit_added(installation: Installation, *, user: User, action: str) -> None
             action="installation.added", details__installation_id=installation.installation_id
         ).exists()
         if not seen:
-            installations.audit_installation(
+            audit_installation(
                 action="installation.added",
                 installation=installation,
                 actor=user,
@@ -122,10 +126,10 @@ def _record(data: dict[str, Any], *, user: User, action: str) -> Installation:
         "installed_by": user,
         "clear_attention": action == "update",
     }
-    return installations.installation_upsert(**options).installation
+    return installation_upsert(**options).installation
 
 
-def _request_sent(request: HttpRequest, state: install_state.InstallState) -> HttpResponse:
+def _request_sent(request: HttpRequest, state: InstallState) -> HttpResponse:
     organization = None
     if state.org_github_id is not None:
         organization = Organization.objects.filter(github_id=state.org_github_id).first()
@@ -146,8 +150,8 @@ def github_setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     action = request.GET.get("setup_action", "")
     try:
-        state = install_state.consume(request, request.GET.get("state"))
-    except install_state.InvalidState as error:
+        state = consume(request, request.GET.get("state"))
+    except InvalidState as error:
         log.info("setup callback for user %s refused: state %s", user.pk, error.reason)
         return _problem(
             request,
@@ -229,7 +233,7 @@ def _verified(request: HttpRequest, *, data: dict[str, Any], action: str) -> Htt
     organization = inst.organization
     if not _fresh_owner(Membership.objects.filter(user=user, organization=organization).first()):
         try:
-            services.memberships_sync(user=user)  # the org now shows in their list
+            memberships_sync(user=user)  # the org now shows in their list
         except github.GitHubError as error:
             log.warning("setup: role sync of user %s failed: %r", user.pk, error)
     if not grants_billing(data.get("permissions")):

@@ -20,8 +20,12 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
-from accounts import admin_github, services, staff
-from accounts.admin_helpers import (
+from accounts.admin.actions import (
+    organizations_set_paused,
+    resync_org_memberships,
+    resync_user_memberships,
+)
+from accounts.admin.helpers import (
     AgeFilter,
     AuditedAdmin,
     ObjectActionsAdmin,
@@ -33,8 +37,7 @@ from accounts.admin_helpers import (
     link,
 )
 from accounts.models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
-
-__all__ = ["OrganizationAdmin", "admin_github"]
+from accounts.tokens import user_sign_out_everywhere
 
 admin.site.site_header = "billingdash staff"
 admin.site.site_title = "billingdash staff"
@@ -50,7 +53,7 @@ STALE_COLLECTION = timedelta(hours=2)
 def _queue_user_resync(modeladmin, request, users):
     lines = []
     for user in users:
-        staff.resync_user_memberships.delay(user.pk)
+        resync_user_memberships.delay(user.pk)
         audit_staff(request, "memberships_resync", target=f"user {user}")
         lines.append(f"{user}: re-sync of their GitHub roles queued.")
     return finish_action(modeladmin, request, lines)
@@ -117,7 +120,7 @@ class BillingdashUserAdmin(ObjectActionsAdmin, UserAdmin):
         lines = []
         for user in queryset:
             reason = "A staff member ended your sessions. Please sign in again."
-            services.user_sign_out_everywhere(user=user, reason=reason)
+            user_sign_out_everywhere(user=user, reason=reason)
             audit_staff(request, "signout_everywhere", target=f"user {user}")
             lines.append(f"{user}: every session ends on its next request.")
         return finish_action(self, request, lines)
@@ -259,7 +262,7 @@ class OrganizationAdmin(ObjectActionsAdmin):
     def resync_memberships(self, request, queryset):
         lines = []
         for org in queryset:
-            staff.resync_org_memberships.delay(org.pk)
+            resync_org_memberships.delay(org.pk)
             audit_staff(request, "memberships_resync", organization=org, target=f"org {org}")
             lines.append(
                 f"{org}: re-sync queued (members with a GitHub sign-in are asked again, "
@@ -268,7 +271,7 @@ class OrganizationAdmin(ObjectActionsAdmin):
         return finish_action(self, request, lines)
 
     def _set_paused(self, request, queryset, paused: bool):
-        changed = staff.organizations_set_paused(organizations=queryset, paused=paused)
+        changed = organizations_set_paused(organizations=queryset, paused=paused)
         verb = "collection_paused" if paused else "collection_resumed"
         for org in changed:
             audit_staff(request, verb, organization=org, target=f"org {org}")

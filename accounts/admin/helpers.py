@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from accounts.audit import audit_log
 from accounts.models import AuditEvent, Organization
-from accounts.services import audit_log
 
 # Keys whose values are never shown, wherever they sit in a JSON document.
 SECRET_KEYS = re.compile(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from social_django.strategy import DjangoStrategy
 
-from accounts.redirects import safe_next
+from accounts.signin.redirects import safe_next
 
 
 class BillingdashStrategy(DjangoStrategy):

@@ -32,9 +32,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import install_state, selectors, services
-from accounts.install_status import installation_status, org_owners
+from accounts.installations.install_state import issue
+from accounts.installations.install_status import installation_status, org_owners
 from accounts.models import InstallRequest, Membership, Organization, User
+from accounts.roles.access import get_org_for_member, org_access
+from accounts.roles.sync import memberships_sync
 from billingdash.github import errors
 
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
@@ -101,9 +103,9 @@ def _ask_context(
 def org_install(request: HttpRequest, login: str) -> HttpResponse:
     """The wizard for one org: any member may open it (members learn there is nothing
     for them); the step depends on role and access (see the module docstring)."""
-    organization = selectors.get_org_for_member(user=request.user, login=login)
+    organization = get_org_for_member(user=request.user, login=login)
     membership: Membership = organization.membership
-    access = selectors.org_access(user=request.user, organization=organization)
+    access = org_access(user=request.user, organization=organization)
     status = installation_status(organization=organization)
     context: dict[str, Any] = {
         "organization": organization,
@@ -118,7 +120,7 @@ def org_install(request: HttpRequest, login: str) -> HttpResponse:
         step = "progress"
     elif membership.role == Membership.Role.OWNER:
         step = "install"
-        state = install_state.issue(request, organization=organization)
+        state = issue(request, organization=organization)
         context["install_url"] = github_install_url(state=state, organization=organization)
     else:
         step = "ask"
@@ -126,7 +128,7 @@ def org_install(request: HttpRequest, login: str) -> HttpResponse:
             user=request.user, organization=organization
         )
         # GitHub's own "Request" (setup_action=request) where GitHub offers it to them.
-        state = install_state.issue(request, organization=organization)
+        state = issue(request, organization=organization)
         context["github_request_url"] = github_install_url(state=state, organization=organization)
         context.update(_ask_context(request, login=organization.login, organization=organization))
     context["step"] = step
@@ -155,7 +157,7 @@ def render_start(
         known = Organization.objects.filter(login__iexact=org_hint).first()
         if known is not None:
             # GitHub's deep link for that org: an owner lands on its Install button.
-            state = install_state.issue(request, organization=known)
+            state = issue(request, organization=known)
             context["org_install_url"] = github_install_url(state=state, organization=known)
         context.update(_ask_context(request, login=org_hint, organization=known))
     return render(request, "accounts/no_orgs.html", context)
@@ -171,7 +173,7 @@ def _caught_up(user: User) -> bool:
     if user.github_id is None or not fulfilled.exists():
         return False
     try:
-        services.memberships_sync(user=user)
+        memberships_sync(user=user)
     except errors.GitHubError:
         return False
     return Membership.objects.filter(user=user, state=Membership.State.ACTIVE).exists()

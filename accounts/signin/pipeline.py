@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from accounts import services
 from accounts.models import User
+from accounts.roles.sync import memberships_sync
+from accounts.tokens import GitHubAuthorizationLost, github_token_store, user_update_from_github
 from billingdash.github import errors
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def save_profile(
     user: User, response: dict[str, Any], details: dict[str, Any], **kwargs: Any
 ) -> None:
     """Keep the GitHub id, current login, avatar (and name/e-mail when shared)."""
-    services.user_update_from_github(user=user, github_user=response)
+    user_update_from_github(user=user, github_user=response)
 
 
 def save_tokens(
@@ -50,7 +51,7 @@ def save_tokens(
 ) -> None:
     """Store the user's tokens encrypted, and make sure social-auth's plain
     `extra_data` holds none of them."""
-    services.github_token_store(user=user, client=backend.client, token_response=response)
+    github_token_store(user=user, client=backend.client, token_response=response)
     if social is not None:
         clean = {k: v for k, v in (social.extra_data or {}).items() if k not in SECRET_KEYS}
         clean["login"] = response.get("login", "")
@@ -63,8 +64,8 @@ def sync_memberships(user: User, **kwargs: Any) -> None:
     """Roles are synced on every sign-in. If GitHub fails here the sign-in still
     succeeds; the org list tries again and says so."""
     try:
-        services.memberships_sync(user=user)
+        memberships_sync(user=user)
     except errors.GitHubError as error:
         log.warning("membership sync after sign-in of user %s failed: %r", user.pk, error)
-    except services.GitHubAuthorizationLost:
+    except GitHubAuthorizationLost:
         log.warning("membership sync after sign-in of user %s: token refused", user.pk)

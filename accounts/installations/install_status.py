@@ -17,8 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts import services
 from accounts.models import AuditEvent, Installation, Organization, User, grants_billing
+from accounts.tokens import GitHubAuthorizationLost, with_user_token
 from billingdash import github
 
 log = logging.getLogger(__name__)
@@ -172,10 +172,10 @@ def _list_owners(user: User, login: str, installation: Installation | None) -> O
     try:
         # role=admin lists owners; GitHub shows billing managers (who are not members)
         # and outsiders only the owners who made their membership public.
-        found = services.with_user_token(
+        found = with_user_token(
             user=user, call=lambda token: github.list_org_members(token, login, role="admin")
         )
-    except services.GitHubAuthorizationLost:
+    except GitHubAuthorizationLost:
         return OwnerList("unavailable")
     except github.GitHubError as error:
         log.info("public owners of %s failed: %r", login, error)
