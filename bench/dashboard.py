@@ -65,9 +65,9 @@ def _load(items: int, reload: bool) -> Any:
     from django.db.models import Count, Min
 
     from accounts.models import Organization
-    from usage.collect import org_collect_due
+    from usage.collection.collect import org_collect_due
+    from usage.collection.services import run_enqueue
     from usage.models import CollectionRun, UsageItem
-    from usage.services import run_enqueue
 
     months = _months()
     existing = Organization.objects.filter(login=LOGIN).first()
@@ -110,8 +110,8 @@ def run(items: int = 1_000_000, runs: int = 30, reload: bool = False) -> dict[st
     from django.utils import timezone
 
     from accounts.models import Membership, User
-    from usage.filters import month_end
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+    from usage.reporting.filters import month_end
 
     org, loaded = _load(items, reload)
     started = time.perf_counter()

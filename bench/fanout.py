@@ -77,8 +77,8 @@ def run(orgs: int = 500, workers: int = 2) -> dict[str, Any]:
 
     from accounts.models import Installation, Organization
     from billingdash.celery import app
+    from usage.collection.services import schedule_current_month
     from usage.models import CollectionRun
-    from usage.services import schedule_current_month
 
     queue = f"bench-fanout-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue

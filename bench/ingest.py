@@ -19,6 +19,16 @@ import time
 from datetime import date
 from typing import Any
 
+from usage.collection.ingest import (
+    ITEM_COLUMNS,
+    ITEM_TABLE,
+    _copy,
+    _copy_rollups,
+    _delete_month,
+    month_bounds,
+)
+from usage.collection.ingest_rows import Rows
+
 from . import common
 
 SKUS_PER_REPO = 10
@@ -109,18 +119,17 @@ def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     from django.db import connection, transaction
 
     from billingdash import github
-    from usage import ingest, ingest_rows
 
-    rows = ingest_rows.Rows(org_id, period, lambda: None)
+    rows = Rows(org_id, period, lambda: None)
     stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
     chunks = list(rows.copy_text(stream.batches()))
-    start, end = ingest.month_bounds(period)
+    start, end = month_bounds(period)
     common.vacuum(*USAGE_TABLES)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        ingest._delete_month(org_id, start, end)
-        ingest._copy(cursor, ingest.ITEM_TABLE, ingest.ITEM_COLUMNS, chunks)
-        ingest._copy_rollups(rows, start)
+        _delete_month(org_id, start, end)
+        _copy(cursor, ITEM_TABLE, ITEM_COLUMNS, chunks)
+        _copy_rollups(rows, start)
     return time.perf_counter() - started
 
 
@@ -131,7 +140,7 @@ def run(items: int = 1_000_000, cache: bool = True) -> dict[str, Any]:
     from accounts.models import Organization
     from billingdash import github
     from usage import periods
-    from usage.ingest import month_bounds, month_replace
+    from usage.collection.ingest import month_bounds, month_replace
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
     period = periods.previous_month()  # complete, so its size is known in advance

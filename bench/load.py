@@ -66,8 +66,8 @@ def prepare(items: int, reload: bool) -> dict[str, Any]:
     values the scenario needs."""
     from django.db import connection
 
-    from usage.filters import month_end
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+    from usage.reporting.filters import month_end
 
     started = time.perf_counter()
     org, loaded = dashboard._load(items, reload)

@@ -7,6 +7,6 @@ class UsageConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import installation_ready
-        from usage.receivers import start_backfill
+        from usage.collection.receivers import start_backfill
 
         installation_ready.connect(start_backfill, dispatch_uid="usage.start_backfill")

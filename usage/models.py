@@ -278,7 +278,3 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"budget {self.budget_entity_name or self.budget_scope} {self.budget_amount}"
-
-
-# --- Operations (issue 7): the beat/worker heartbeat, defined in usage/heartbeat.py ----
-from usage.heartbeat import ServiceHeartbeat  # noqa: E402, F401

@@ -3,17 +3,21 @@ helper (``accounts.roles.access.get_org_for_billing``); the isolation test walks
 
 from django.urls import path
 
-from usage import api, exports, ops, progress, views
+from usage.admin.ops import ops
+from usage.web.api import api_org_usage
+from usage.web.exports import org_usage_csv
+from usage.web.progress import org_progress
+from usage.web.views import org_dashboard, org_list, org_refresh
 
 urlpatterns = [
     # The first collection's progress, polled by the install wizard.
-    path("orgs/<str:login>/progress.json", progress.org_progress, name="org_progress"),
+    path("orgs/<str:login>/progress.json", org_progress, name="org_progress"),
     # The overview, the dashboard, its CSV and JSON API, and refresh (issue 6).
-    path("orgs/", views.org_list, name="org_list"),
-    path("orgs/<str:login>/", views.org_dashboard, name="org_dashboard"),
-    path("orgs/<str:login>/usage.csv", exports.org_usage_csv, name="org_usage_csv"),
-    path("orgs/<str:login>/refresh/", views.org_refresh, name="org_refresh"),
-    path("api/orgs/<str:login>/usage", api.api_org_usage, name="api_org_usage"),
+    path("orgs/", org_list, name="org_list"),
+    path("orgs/<str:login>/", org_dashboard, name="org_dashboard"),
+    path("orgs/<str:login>/usage.csv", org_usage_csv, name="org_usage_csv"),
+    path("orgs/<str:login>/refresh/", org_refresh, name="org_refresh"),
+    path("api/orgs/<str:login>/usage", api_org_usage, name="api_org_usage"),
     # The staff operations page (issue 7).
-    path("staff/ops/", ops.ops, name="ops"),
+    path("staff/ops/", ops, name="ops"),
 ]

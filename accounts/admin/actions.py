@@ -164,7 +164,7 @@ def organizations_set_paused(
 # --- audit of lockouts ------------------------------------------------------------------
 
 
-@receiver(user_locked_out, dispatch_uid="accounts.admin.actions.locked_out")
+@receiver(user_locked_out, dispatch_uid="accounts.staff.locked_out")
 def audit_lockout(sender: Any, request: Any = None, username: str = "", **kwargs: Any) -> None:
     """django-axes locked a sign-in out (too many wrong passwords): a sensitive event."""
     audit_log(

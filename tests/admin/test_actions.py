@@ -30,8 +30,8 @@ from tests.factories import (
 )
 from tests.helpers import wait_for
 from usage import periods
+from usage.collection.services import run_enqueue, schedule_current_month
 from usage.models import CollectionRun
-from usage.services import run_enqueue, schedule_current_month
 
 from .conftest import messages_of, run_action
 
@@ -145,7 +145,7 @@ def test_pause_and_resume_collection(staff_client, installed_org, celery_worker)
     assert schedule_current_month() == 1  # acme-busy only
     refused = run_action(staff_client, Organization, "collect_now", [org])
     assert "nothing queued, collection is paused" in messages_of(refused)[0]
-    from usage.tasks import collect_org
+    from usage.collection.collect import collect_org
 
     collect_org.delay(org.pk)
     wait_for(lambda: settled(other, 1), what="acme-busy")

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization, WebhookDelivery
 from billingdash.celery import app as celery_app
+from billingdash.heartbeat import ServiceHeartbeat, beat, heartbeat_record, heartbeat_status
 from tests.factories import (
     CollectionRunFactory,
     InstallationFactory,
@@ -25,7 +26,6 @@ from tests.factories import (
     WebhookDeliveryFactory,
 )
 from tests.helpers import wait_for
-from usage.heartbeat import ServiceHeartbeat, beat, heartbeat_record, heartbeat_status
 from usage.models import CollectionRun
 
 from .conftest import USAGE_PATH

@@ -22,6 +22,7 @@ from social_django.models import UserSocialAuth
 
 from accounts.models import AuditEvent, InstallRequest
 from billingdash import github
+from billingdash.heartbeat import heartbeat_record
 from tests.factories import (
     CollectionRunFactory,
     GitHubTokenFactory,
@@ -30,7 +31,6 @@ from tests.factories import (
     WebhookDeliveryFactory,
 )
 from usage import periods
-from usage.heartbeat import heartbeat_record
 from usage.models import (
     Budget,
     DailyUsage,

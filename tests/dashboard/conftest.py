@@ -1,6 +1,6 @@
 """Fixtures of the dashboard tests: organizations collected from the simulator over real
-HTTP with the collection engineer's own code (`usage.services.run_enqueue` and
-`usage.collect.org_collect_due`, in this process), and the personas olivia (owner),
+HTTP with the collection engineer's own code (`usage.collection.services.run_enqueue` and
+`usage.collection.collect.org_collect_due`, in this process), and the personas olivia (owner),
 bill (billing manager), mia (member) and charlie (stranger)."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from accounts.models import Membership, Organization, User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers import mirror_installation
 from usage import periods
-from usage.collect import org_collect_due
+from usage.collection.collect import org_collect_due
+from usage.collection.services import run_enqueue
 from usage.models import CollectionRun
-from usage.services import run_enqueue
 
 # The simulator's demo personas (ghsim/world.py): GitHub ids, and the role in acme-corp.
 PERSONAS = {

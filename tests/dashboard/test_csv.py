@@ -14,9 +14,9 @@ from django.http import StreamingHttpResponse
 
 from accounts.models import AuditEvent
 from usage import periods
-from usage.exports import csv_lines, plain_decimal
-from usage.lineitems import CSV_COLUMNS
 from usage.models import UsageItem
+from usage.reporting.lineitems import CSV_COLUMNS
+from usage.web.exports import csv_lines, plain_decimal
 
 from .conftest import dec, sim_totals
 

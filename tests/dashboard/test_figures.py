@@ -10,8 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from usage import charts, periods
-from usage.filters import month_end
+from usage import periods
+from usage.reporting.charts import TOP_REPOSITORIES, TOP_SKUS, money
+from usage.reporting.filters import month_end
 
 from .conftest import dec, sim_totals
 
@@ -21,7 +22,7 @@ FIELDS = {"gross": "gross_amount", "discount": "discount_amount", "net": "net_am
 
 
 def cents(value) -> str:
-    return charts.money(dec(value))
+    return money(dec(value))
 
 
 def page(client, user, query=""):
@@ -58,7 +59,7 @@ def test_headline_matches_the_simulator(client, acme, people, dash):
     html = response.content.decode()
     for text in (cents(mtd["total"]["net"]), cents(last["total"]["net"])):
         assert text in html
-    assert charts.money(head.projection) in html
+    assert money(head.projection) in html
     assert "projection" in html.lower()
 
 
@@ -139,16 +140,16 @@ def test_chart_tables_and_figures_match_the_simulator(client, acme, people, dash
         assert per_day[group["key"][:10]] == pytest.approx(want, abs=0.011 * 6)
 
     skus = sim_totals(dash, acme, filters.start, filters.end, "sku")
-    top = sorted(skus["groups"], key=lambda g: (-dec(g["net"]), g["key"]))[: charts.TOP_SKUS]
+    top = sorted(skus["groups"], key=lambda g: (-dec(g["net"]), g["key"]))[:TOP_SKUS]
     assert by_chart["skus"].rows[: len(top)] == [[g["key"], cents(g["net"])] for g in top]
 
     repos = sim_totals(dash, acme, filters.start, filters.end, "repository")
     top = sorted(repos["groups"], key=lambda g: (-dec(g["net"]), g["key"]))
     rows = by_chart["repositories"].rows
     expected = [[g["key"] or "(no repository)", cents(g["net"])] for g in top]
-    assert rows[: charts.TOP_REPOSITORIES] == expected[: charts.TOP_REPOSITORIES]
-    rest = sum((dec(g["net"]) for g in top[charts.TOP_REPOSITORIES :]), Decimal(0))
-    assert rows[-1] == [f"Other ({len(top) - charts.TOP_REPOSITORIES})", charts.money(rest)]
+    assert rows[:TOP_REPOSITORIES] == expected[:TOP_REPOSITORIES]
+    rest = sum((dec(g["net"]) for g in top[TOP_REPOSITORIES:]), Decimal(0))
+    assert rows[-1] == [f"Other ({len(top) - TOP_REPOSITORIES})", money(rest)]
     assert "(no repository)" in by_chart["repositories"].note
 
 
@@ -204,6 +205,6 @@ def test_the_overview_sums_the_orgs_the_user_may_see(client, acme, make_org, peo
     assert response.context["total_mtd"] == sum(expected.values(), Decimal(0))
     html = response.content.decode()
     for login, net in expected.items():
-        assert f'data-mtd="{login}">{charts.money(net)}<' in html
-    assert charts.money(sum(expected.values(), Decimal(0))) in html
+        assert f'data-mtd="{login}">{money(net)}<' in html
+    assert money(sum(expected.values(), Decimal(0))) in html
     assert html.count('class="spark"') == 2

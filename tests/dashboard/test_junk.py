@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from usage import periods
-from usage.lineitems import encode_cursor
+from usage.reporting.lineitems import encode_cursor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory
-from usage import charts, periods
+from usage import periods
+from usage.reporting.charts import money
 
 from .conftest import dec, sim_totals
 
@@ -34,7 +35,7 @@ def test_owner_sees_spend_next_to_the_org_list(client, acme, people, dash):
     html = response.content.decode()
     month = sim_totals(dash, acme, periods.current_month(), periods.today(), "day")
     net = dec(month["total"]["net"])
-    assert f'data-mtd="acme-corp">{charts.money(net)}<' in html
+    assert f'data-mtd="acme-corp">{money(net)}<' in html
     assert 'data-org="zeta" data-access="needs_install"' in html
     assert 'href="/orgs/zeta/install/"' in html  # the next step is still there
     assert 'href="/orgs/acme-corp/"' in html

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization
 from usage import periods
+from usage.collection.services import org_backfill_start, run_enqueue
 from usage.models import CollectionRun
-from usage.services import org_backfill_start, run_enqueue
 
 from .conftest import collect, join, mirror
 

@@ -24,10 +24,10 @@ from tests.helpers import mirror_installed_org, wait_for
 from tests.usage.conftest import Workers, _github_env, usage_calls, wait_settled
 from tests.usage.test_collect_worker import assert_month_matches_simulator
 from usage import periods
-from usage.locks import lease_is_live
+from usage.collection.locks import lease_is_live
+from usage.collection.services import run_enqueue
+from usage.collection.tasks import sweep_stale_runs
 from usage.models import CollectionRun, DailyUsage, MonthlyRepositoryUsage, UsageItem
-from usage.services import run_enqueue
-from usage.tasks import sweep_stale_runs
 
 from .conftest import default_database_at, gunicorn_on
 

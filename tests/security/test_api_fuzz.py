@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent
-from usage.lineitems import encode_cursor
+from usage.reporting.lineitems import encode_cursor
 
 from .conftest import ORG, changed, fuzz, rolled_back, snapshot
 

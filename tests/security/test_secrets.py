@@ -40,8 +40,8 @@ from tests.browser import wait_until
 from tests.dashboard.conftest import collect
 from tests.helpers import github_env
 from usage import periods
+from usage.collection.services import run_enqueue
 from usage.models import CollectionRun
-from usage.services import run_enqueue
 
 from .conftest import ORG, routes
 

@@ -8,8 +8,8 @@ import pytest
 from accounts.models import Installation, Organization
 from tests.helpers import wait_for
 from usage import periods
+from usage.collection.services import org_refresh_request, run_enqueue, schedule_current_month
 from usage.models import CollectionRun, DailyUsage, EndpointAvailability, UsageItem
-from usage.services import org_refresh_request, run_enqueue, schedule_current_month
 
 from .conftest import installation_of, usage_calls, wait_settled
 from .test_collect_worker import assert_month_matches_simulator

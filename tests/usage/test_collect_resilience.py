@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from tests.helpers import wait_for
 from usage import periods
+from usage.collection.collect import collect_org
+from usage.collection.services import org_backfill_start, run_enqueue, runs_sweep_stale
+from usage.collection.services import schedule_current_month as schedule
 from usage.models import CollectionRun, OrgLock
-from usage.services import org_backfill_start, run_enqueue, runs_sweep_stale
-from usage.services import schedule_current_month as schedule
-from usage.tasks import collect_org
 
 from .conftest import usage_calls, wait_settled
 from .test_collect_worker import assert_month_matches_simulator

@@ -7,9 +7,9 @@ import pytest
 from django.db.models import Count, Sum
 
 from usage import periods
+from usage.collection.selectors import org_collection_progress, org_last_collection
+from usage.collection.services import org_backfill_start, run_enqueue, schedule_current_month
 from usage.models import CollectionRun, DailyUsage, MonthlyRepositoryUsage, UsageItem
-from usage.selectors import org_collection_progress, org_last_collection
-from usage.services import org_backfill_start, run_enqueue, schedule_current_month
 
 from .conftest import dec, sim_month_totals, usage_calls, wait_settled
 

@@ -1,4 +1,4 @@
-"""The bulk ingest (`usage.ingest.month_replace`) on its own: exact decimals, unknown
+"""The bulk ingest (`usage.collection.ingest.month_replace`) on its own: exact decimals, unknown
 fields, missing repositories, atomic replace, rollups. Items are given directly here;
 the worker tests feed it from the simulator over HTTP."""
 
@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billingdash.github import MalformedResponse
 from tests.factories import OrganizationFactory
-from usage.ingest import month_replace
+from usage.collection.ingest import month_replace
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import OrganizationFactory
-from usage.locks import (
+from usage.collection.locks import (
     LeaseKeeper,
     LeaseLost,
     lease_acquire,

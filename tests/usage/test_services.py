@@ -17,15 +17,15 @@ from accounts.signals import installation_ready
 from billingdash.celery import app as celery_app
 from tests.factories import InstallationFactory, OrganizationFactory
 from usage import periods
-from usage.models import CollectionRun, OrgCollectionState
-from usage.selectors import org_collection_progress
-from usage.services import (
+from usage.collection.selectors import org_collection_progress
+from usage.collection.services import (
     QueueUnavailable,
     RefreshCoolingDown,
     org_backfill_start,
     org_refresh_request,
     schedule_previous_month,
 )
+from usage.models import CollectionRun, OrgCollectionState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from usage import chart_base, formatting
+from usage.reporting import chart_base, formatting
 
 register = template.Library()
 
@@ -43,7 +43,7 @@ def percent(value: Decimal | None) -> str:
 def signed_money(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return ("+" if value > 0 else "") + formatting.money(value)
+    return ("+" if value > 0 else "") + money(value)
 
 
 @register.filter

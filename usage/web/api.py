@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles.access import get_org_for_billing
-from usage import reports
-from usage.filters import FilterError, parse_strict
+from usage.reporting.filters import FilterError, parse_strict
+from usage.reporting.reports import GROUP_KEYS, api_groups, total_of
 
 FIELDS = ("gross_amount", "discount_amount", "net_amount", "quantity")
 
@@ -54,14 +54,14 @@ def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
     except Http404:
         return _error("no such organization", 404)
     group_by = request.GET.get("group_by", "day")
-    if group_by not in reports.GROUP_KEYS:
-        return _error(f"group_by must be one of {', '.join(reports.GROUP_KEYS)}")
+    if group_by not in GROUP_KEYS:
+        return _error(f"group_by must be one of {', '.join(GROUP_KEYS)}")
     try:
         filters = parse_strict(request.GET)
     except FilterError as exc:
         return _error(str(exc))
-    groups = reports.api_groups(organization, filters, group_by)
-    total = reports.total_of(groups)
+    groups = api_groups(organization, filters, group_by)
+    total = total_of(groups)
     return JsonResponse(
         {
             "organization": organization.login,

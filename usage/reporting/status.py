@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.installations.install_status import InstallationStatus, installation_status
 from accounts.models import Organization
+from usage.collection.selectors import collection_progress_of
 from usage.models import CollectionRun, DailyUsage, OrgCollectionState
-from usage.selectors import collection_progress_of
 
 
 @dataclass

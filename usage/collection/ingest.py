@@ -29,7 +29,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from usage.ingest_rows import Rows, escape
+from usage.collection.ingest_rows import Rows, escape
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 # Items per batch when the caller's iterable has no `batches()`.

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from accounts.models import Installation
+from usage.collection.services import org_backfill_start
 
 log = logging.getLogger(__name__)
 
@@ -13,8 +14,6 @@ log = logging.getLogger(__name__)
 def start_backfill(sender: Any, *, installation: Installation, reason: str = "", **_: Any) -> None:
     """``accounts.signals.installation_ready`` (sent after commit): backfill the org's
     last months. Months already final are skipped, so a repeated signal is cheap."""
-    from usage.services import org_backfill_start
-
     organization = installation.organization
     if organization is None or not installation.can_read_billing:
         return

@@ -1,6 +1,6 @@
 """``GET /orgs/<login>/progress.json`` (``org_progress``): the install wizard's poll.
 
-The first collection's progress (`usage.selectors.org_collection_progress`) plus where
+The first collection's progress (`usage.collection.selectors.org_collection_progress`) plus where
 the dashboard is, whether data is there, and our App's installation in words, so the
 wizard's script (``static/js/wizard.js``) can stop polling and say why.
 """
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.installations.install_status import installation_status
 from accounts.roles.access import get_org_for_billing, org_access
-from usage.selectors import org_collection_progress
+from usage.collection.selectors import org_collection_progress
 
 
 def _jsonable(value: Any) -> Any:

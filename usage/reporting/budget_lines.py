@@ -12,9 +12,9 @@ from typing import Any
 from django.db.models import Sum
 
 from accounts.models import Organization
-from usage.filters import month_end
 from usage.models import Budget, DailyUsage, MonthlyRepositoryUsage, UsageSummary
-from usage.reports import ZERO, Headline, projection_of
+from usage.reporting.filters import month_end
+from usage.reporting.reports import ZERO, Headline, projection_of
 
 
 @dataclass

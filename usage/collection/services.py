@@ -2,7 +2,7 @@
 
 Every collection of a month of an org is a `CollectionRun` row; queueing one creates the
 row (at most one queued-or-running run per org and month, a database constraint) and
-sends ``usage.tasks.collect_org(organization_id)`` on commit. That task takes the org's
+sends ``usage.collection.collect.collect_org(organization_id)`` on commit. That task takes the org's
 lease (`usage.locks`) and collects the org's queued months, newest first.
 """
 
@@ -18,10 +18,16 @@ from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
 from accounts.models import Organization
+from billingdash.celery import app
 from usage import periods
-from usage.locks import lease_is_live
+from usage.collection.collect import collect_org
+from usage.collection.locks import lease_is_live
+from usage.collection.selectors import (
+    installation_for_collection,
+    org_final_months,
+    orgs_collectable,
+)
 from usage.models import CollectionRun, OrgCollectionState
-from usage.selectors import installation_for_collection, org_final_months, orgs_collectable
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +47,6 @@ class QueueUnavailable(Exception):
 
 
 def _send_collect(organization_id: int) -> None:
-    from usage.tasks import collect_org  # tasks import services: import late
-
     collect_org.delay_on_commit(organization_id)
 
 
@@ -80,8 +84,6 @@ def _state(organization: Organization) -> OrgCollectionState:
 
 
 def _check_broker() -> None:
-    from billingdash.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -229,14 +231,3 @@ def runs_sweep_stale() -> int:
     if sent:
         log.info("sweeper re-sent the collection of %d organization(s)", sent)
     return sent
-
-
-def runs_skip_queued(*, organization_id: int, reason: str) -> int:
-    """Skip every queued run of the org (its installation cannot read billing)."""
-    return CollectionRun.objects.filter(
-        organization_id=organization_id, state=CollectionRun.State.QUEUED
-    ).update(
-        state=CollectionRun.State.SKIPPED,
-        finished_at=timezone.now(),
-        error=reason[:2000],
-    )

@@ -5,7 +5,8 @@ act because something was broken and has been fixed. "Collect now" also makes th
 queued runs due at once (a run waiting out a 5xx backoff would otherwise wait for its
 ``not_before``), and forces the summary and budgets to be read again. Queueing uses the
 collection engineer's `run_enqueue` (one active run per org and month) and the same
-``usage.tasks.collect_org`` task the schedule sends, so the worker path is the usual one.
+``collect_org`` task (`usage.collection.collect`) the schedule sends, so the worker path is
+the usual one.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from kombu.exceptions import KombuError, OperationalError
 
 from accounts.models import Organization
 from usage import periods
+from usage.collection.collect import collect_org
+from usage.collection.selectors import installation_for_collection, org_final_months
+from usage.collection.services import run_enqueue
 from usage.models import CollectionRun, OrgCollectionState
-from usage.selectors import installation_for_collection, org_final_months
-from usage.services import run_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,6 @@ def _refusal(organization: Organization) -> str:
 
 
 def _send(result: Queued) -> Queued:
-    from usage.tasks import collect_org  # tasks import services: import late
-
     try:
         collect_org.delay(result.organization.pk)
     except (OperationalError, KombuError, OSError) as exc:

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, DataError
@@ -34,12 +35,21 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization
 from billingdash import github
-from usage import ingest, periods
-from usage.extras import extras_collect
-from usage.locks import LeaseKeeper, LeaseLost, lease_acquire, lease_confirm, lease_release
+from usage import periods
+from usage.collection.extras import extras_collect
+from usage.collection.ingest import IngestResult, month_replace
+from usage.collection.locks import (
+    LeaseKeeper,
+    LeaseLost,
+    lease_acquire,
+    lease_confirm,
+    lease_release,
+    lease_seconds,
+    new_holder,
+)
+from usage.collection.runs import runs_skip_queued
+from usage.collection.selectors import installation_for_collection
 from usage.models import CollectionRun
-from usage.selectors import installation_for_collection
-from usage.services import runs_skip_queued
 
 log = logging.getLogger(__name__)
 State = CollectionRun.State
@@ -146,10 +156,10 @@ def _collect_month(
     installation: Installation,
     keeper: LeaseKeeper,
     stats: github.CallStats,
-) -> ingest.IngestResult:
+) -> IngestResult:
     period: date = run.period
 
-    def before_commit(result: ingest.IngestResult) -> None:
+    def before_commit(result: IngestResult) -> None:
         # Fence: still our lease? Then the run and the org are recorded with the data.
         keeper.check()
         lease_confirm(organization_id=org.pk, holder=keeper.holder)
@@ -173,7 +183,7 @@ def _collect_month(
                 # Small and optional, read first: a rate limit here defers the run before
                 # the big download; their own failures never fail the run (see extras).
                 extras_collect(organization=org, token=token, period=period)
-            return ingest.month_replace(
+            return month_replace(
                 organization_id=org.pk,
                 period=period,
                 items=github.iter_billing_usage(
@@ -292,3 +302,26 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
         _record_budget(installation, stats)
     log.info("collected %s %s: %d items", org, f"{run.period:%Y-%m}", result.items)
     return Step()
+
+
+def _countdown(seconds: float) -> float:
+    # Never past the broker's visibility timeout (settings.CELERY_MAX_COUNTDOWN_SECONDS).
+    return max(0.0, min(float(seconds), float(max_countdown())))
+
+
+@shared_task(name="usage.tasks.collect_org", bind=True)
+def collect_org(self, organization_id: int, recheck: bool = False) -> dict:
+    """Collect the org's due months under its lease; re-send itself after a rate limit
+    or backoff (with a countdown: the worker never sleeps), or when its time budget
+    ran out with months left."""
+    holder = new_holder(self.request.id or "")
+    result = org_collect_due(organization_id=organization_id, holder=holder)
+    if result.busy and not recheck:
+        # Another worker holds the lease. Alive, it collects what we were sent for;
+        # dead, its lease expires: look once more then (the sweeper would too).
+        collect_org.apply_async_on_commit(
+            (organization_id, True), countdown=_countdown(lease_seconds() + random.uniform(1, 5))
+        )
+    elif result.retry_in is not None:
+        collect_org.apply_async_on_commit((organization_id,), countdown=_countdown(result.retry_in))
+    return {"runs": result.runs, "busy": result.busy, "retry_in": result.retry_in}

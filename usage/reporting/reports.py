@@ -23,8 +23,8 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Organization
 from usage import periods
-from usage.filters import Filters, month_end
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+from usage.reporting.filters import Filters, month_end
 
 ZERO = Decimal(0)
 SUM_FIELDS = ("quantity", "gross_amount", "discount_amount", "net_amount")

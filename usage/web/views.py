@@ -30,12 +30,31 @@ from accounts.roles.access import (
 )
 from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
-from usage import charts, periods, reports
-from usage.budget_lines import budget_lines
-from usage.filters import RANGES, Filters, parse
-from usage.lineitems import TABLE_HEADERS, items_page, parse_sort
-from usage.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
-from usage.status import org_status
+from usage import periods
+from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
+from usage.reporting.budget_lines import budget_lines
+from usage.reporting.charts import (
+    budget_chart,
+    daily_chart,
+    products_by_spend,
+    quantity_chart,
+    repository_chart,
+    sku_chart,
+)
+from usage.reporting.filters import RANGES, Filters, parse
+from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
+from usage.reporting.reports import (
+    NET,
+    choices_of,
+    filter_choices,
+    grouped,
+    headline,
+    orgs_spend,
+    range_totals,
+    repository_options,
+    top_repositories,
+)
+from usage.reporting.status import org_status
 
 
 def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:
@@ -45,29 +64,29 @@ def _dashboard_url(organization: Organization, filters: Filters | None = None) -
 
 
 def _charts(organization: Organization, filters: Filters, request: HttpRequest, head):
-    totals = reports.range_totals(organization, filters, head)
+    totals = range_totals(organization, filters, head)
     if not totals.items:
         return totals, [], {}
-    daily = reports.grouped(organization, filters, ("date", "product"), reports.NET)
-    skus = reports.grouped(organization, filters, ("product", "sku"), reports.NET)
-    repos = reports.grouped(organization, filters, ("repository", "product"), reports.NET)
-    products = [p for p, _ in charts.products_by_spend(daily)]
+    daily = grouped(organization, filters, ("date", "product"), NET)
+    skus = grouped(organization, filters, ("product", "sku"), NET)
+    repos = grouped(organization, filters, ("repository", "product"), NET)
+    products = [p for p, _ in products_by_spend(daily)]
     wanted = request.GET.get("qp", "")
     chosen = wanted if wanted in products else (filters.product or products[0])
     by_unit = replace(filters, product=chosen)
-    quantity = reports.grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
+    quantity = grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
     result = [
-        charts.daily_chart(daily, filters, head.today),
-        charts.sku_chart(skus),
-        charts.repository_chart(repos),
-        charts.quantity_chart(quantity, chosen),
+        daily_chart(daily, filters, head.today),
+        sku_chart(skus),
+        repository_chart(repos),
+        quantity_chart(quantity, chosen),
     ]
     extra: dict[str, Any] = {"products_in_range": products, "quantity_product": chosen}
     if filters.repository is None:
-        extra["repository_options"] = reports.repository_options(repos)
+        extra["repository_options"] = repository_options(repos)
     if not filters.is_filtered:
         # Unfiltered, the SKU chart's rows are exactly the choices: no query for them.
-        extra["choices"] = reports.choices_of(skus, filters)
+        extra["choices"] = choices_of(skus, filters)
     return totals, result, extra
 
 
@@ -96,11 +115,11 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "charts": [],
     }
     if status.has_data:
-        head = reports.headline(organization, filters, today)
+        head = headline(organization, filters, today)
         totals, chart_list, extra = _charts(organization, filters, request, head)
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
-            chart_list.append(charts.budget_chart(lines, head.month))
+            chart_list.append(budget_chart(lines, head.month))
         context.update(extra)
         sort = parse_sort(request.GET.get("sort"))
         context.update(
@@ -120,9 +139,9 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             sort=sort,
         )
         if "repository_options" not in context:
-            context["repository_options"] = reports.top_repositories(organization, filters)
+            context["repository_options"] = top_repositories(organization, filters)
         if "choices" not in context:
-            context["choices"] = reports.filter_choices(organization, filters)
+            context["choices"] = filter_choices(organization, filters)
     return render(request, "usage/dashboard.html", context)
 
 
@@ -188,7 +207,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
         for r in rows
         if r.membership.role in BILLING_ROLES and membership_is_fresh(r.membership)
     ]
-    spend = reports.orgs_spend(visible, today)
+    spend = orgs_spend(visible, today)
     entries = [(row, spend.get(row.organization.pk)) for row in rows]
     with_data = [s for s in spend.values() if s.has_data]
     total_projection = sum(

@@ -7,8 +7,9 @@ moment it sent it (``sent_at``, evaluated by beat at send time through
 row: "beat last ticked N s ago, a worker last ran a task N s ago". A heartbeat that
 waited in the queue shows as the gap between the two.
 
-The model lives here (not in `usage.models`, which re-exports it) so that the operations
-machinery stays in its own modules.
+It lives in `billingdash` (with Celery, which it watches) so that `/healthz` and the
+operations page can both read it without `billingdash` importing an app. The task keeps
+its name (`usage.heartbeat.beat`): beat's schedule and queued messages hold it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class ServiceHeartbeat(models.Model):
     worker_hostname = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        app_label = "usage"
+        # The table kept its name when the model moved here from `usage` (migrations
+        # billingdash.0002 and usage.0004 move it in Django's state only).
+        db_table = "usage_serviceheartbeat"
 
     def __str__(self) -> str:
         return f"heartbeat {self.name}"

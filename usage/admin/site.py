@@ -29,8 +29,15 @@ from accounts.admin.helpers import (
 )
 from accounts.admin.users import OrganizationAdmin
 from accounts.models import Organization
-from usage import staff
-from usage.heartbeat import ServiceHeartbeat
+from billingdash.heartbeat import ServiceHeartbeat
+from usage.admin.actions import (
+    MAX_BACKFILL_MONTHS,
+    Queued,
+    org_backfill,
+    org_collect_months,
+    org_collect_now,
+)
+from usage.admin.ops import failing_org_ids, retrying_runs, unresolved_failures
 from usage.models import (
     Budget,
     CollectionRun,
@@ -42,7 +49,6 @@ from usage.models import (
     UsageItem,
     UsageSummary,
 )
-from usage.ops import failing_org_ids, retrying_runs, unresolved_failures
 
 
 class FailingFilter(admin.SimpleListFilter):
@@ -63,7 +69,7 @@ class FailingFilter(admin.SimpleListFilter):
 class BackfillForm(forms.Form):
     months = forms.IntegerField(
         min_value=1,
-        max_value=staff.MAX_BACKFILL_MONTHS,
+        max_value=MAX_BACKFILL_MONTHS,
         help_text="How many months to collect, this month included (1–24).",
     )
     include_final = forms.BooleanField(
@@ -74,7 +80,7 @@ class BackfillForm(forms.Form):
     )
 
 
-def _describe(queued: staff.Queued) -> tuple[str, int]:
+def _describe(queued: Queued) -> tuple[str, int]:
     org = queued.organization
     if queued.refused:
         return f"{org}: nothing queued, {queued.refused}.", messages.WARNING
@@ -96,7 +102,7 @@ def _describe(queued: staff.Queued) -> tuple[str, int]:
     return text + "). A worker collects it now.", messages.SUCCESS
 
 
-def report_queued(modeladmin, request, results: list[staff.Queued], action: str, **details):
+def report_queued(modeladmin, request, results: list[Queued], action: str, **details):
     """Tell staff what was queued, and append one audit event per organization."""
     level = messages.SUCCESS
     lines = []
@@ -138,20 +144,20 @@ class CollectingOrganizationAdmin(OrganizationAdmin):
 
     @admin.action(description="Collect now (current month)", permissions=["operate"])
     def collect_now(self, request, queryset):
-        results = [staff.org_collect_now(organization=org) for org in queryset]
+        results = [org_collect_now(organization=org) for org in queryset]
         return report_queued(self, request, results, "collect_now")
 
     @admin.action(description="Backfill… (choose how many months)", permissions=["operate"])
     def backfill(self, request, queryset):
         form = BackfillForm(
             request.POST if "apply" in request.POST else None,
-            initial={"months": min(settings.BACKFILL_MONTHS, staff.MAX_BACKFILL_MONTHS)},
+            initial={"months": min(settings.BACKFILL_MONTHS, MAX_BACKFILL_MONTHS)},
         )
         if "apply" in request.POST and form.is_valid():
             months = form.cleaned_data["months"]
             include_final = form.cleaned_data["include_final"]
             results = [
-                staff.org_backfill(organization=org, months=months, include_final=include_final)
+                org_backfill(organization=org, months=months, include_final=include_final)
                 for org in queryset
             ]
             return report_queued(
@@ -238,7 +244,7 @@ class CollectionRunAdmin(ReadOnlyAdmin):
         for org_id, period in queryset.values_list("organization_id", "period"):
             by_org.setdefault(org_id, set()).add(period)
         results = [
-            staff.org_collect_months(organization=org, months=sorted(by_org[org.pk], reverse=True))
+            org_collect_months(organization=org, months=sorted(by_org[org.pk], reverse=True))
             for org in Organization.objects.filter(pk__in=by_org)
         ]
         return report_queued(self, request, results, "collect_again")

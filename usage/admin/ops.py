@@ -31,9 +31,9 @@ from django.views.decorators.http import require_GET
 from accounts.admin.users import STALE_COLLECTION
 from accounts.models import Installation, Organization, WebhookDelivery
 from billingdash.celery import app as celery_app
-from usage.heartbeat import heartbeat_status
+from billingdash.heartbeat import heartbeat_status
+from usage.collection.selectors import orgs_collectable
 from usage.models import CollectionRun
-from usage.selectors import orgs_collectable
 
 # The admin's "stale" filter (which the page links to) and the page agree.
 STALE_AFTER = STALE_COLLECTION

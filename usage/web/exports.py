@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET
 from accounts.audit import audit_log
 from accounts.models import Organization
 from accounts.roles.access import get_org_for_billing
-from usage.filters import FilterError, Filters, parse_strict
-from usage.formatting import plain_decimal
-from usage.lineitems import CSV_COLUMNS, export_rows
+from usage.reporting.filters import FilterError, Filters, parse_strict
+from usage.reporting.formatting import plain_decimal
+from usage.reporting.lineitems import CSV_COLUMNS, export_rows
 
 CHUNK_ROWS = 2000
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection):

@@ -19,8 +19,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from usage.budget_lines import BudgetLine
-from usage.chart_base import (
+from usage.reporting.budget_lines import BudgetLine
+from usage.reporting.chart_base import (
     OTHER_COLOUR,
     TEXT_COLOUR,
     ZERO,
@@ -31,10 +31,10 @@ from usage.chart_base import (
     figure,
     product_colour,
 )
-from usage.filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
-from usage.filters import Filters
-from usage.formatting import label, money, number, unique
-from usage.reports import net_by
+from usage.reporting.filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
+from usage.reporting.filters import Filters
+from usage.reporting.formatting import label, money, number, unique
+from usage.reporting.reports import net_by
 
 TOP_SKUS = 10
 TOP_REPOSITORIES = 15

@@ -18,8 +18,8 @@ from django.db.models import F, Func, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from accounts.models import Organization
-from usage.filters import Filters
 from usage.models import UsageItem
+from usage.reporting.filters import Filters
 
 PAGE_SIZE = 50
 # What the table may be sorted by (URL name -> column). The default, newest first, walks
