@@ -4,10 +4,12 @@ message it is given, and a small web page listing them.
     python -m ghsim.mailbox --smtp-port 18325 --web-port 18326 [--host 127.0.0.1]
 
 billingdash reaches it with ``EMAIL_URL=smtp://127.0.0.1:18325`` (no TLS, no password).
-The page (``/``) shows each message's headers (List-Unsubscribe included), its plain-text
-part and its HTML part (``/messages/<id>/html``, sandboxed), and a button that does what
-a mail provider does with RFC 8058's one-click unsubscribe: it POSTs
-``List-Unsubscribe=One-Click`` to the List-Unsubscribe URL, without cookies.
+Recipients whose address starts with ``reject`` are refused (550), those starting with
+``tempfail`` put off (451), as real servers do. The page (``/``) shows each message's
+headers (List-Unsubscribe included), its plain-text part and its HTML part
+(``/messages/<id>/html``, sandboxed), and a button that does what a mail provider does
+with RFC 8058's one-click unsubscribe: it POSTs ``List-Unsubscribe=One-Click`` to the
+List-Unsubscribe URL, without cookies.
 ``/messages.json`` is the same as JSON; ``DELETE /messages`` empties the mailbox.
 """
 
@@ -75,6 +77,17 @@ class MailStore:
 class _Handler:
     def __init__(self, store: MailStore) -> None:
         self.store = store
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        # Addresses that play a refusing mail server: "reject..." is a permanent 550,
+        # "tempfail..." a temporary 451 (greylisting, a full mailbox).
+        local = address.split("@")[0].lower()
+        if local.startswith("reject"):
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if local.startswith("tempfail"):
+            return f"451 4.2.0 <{address}>: try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         content = envelope.original_content or envelope.content
