@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,8 +111,14 @@ def delivery_attempt(*, delivery_pk: int) -> Attempt:
     try:
         outcome = _send(delivery)
     except Exception as error:
-        # Our own bug or an unexpected library error: logged (redacted), retried.
-        log.exception("alert delivery %s: the attempt raised", delivery.delivery_id)
+        # Our own bug or an unexpected library error: retried, and logged with the
+        # traceback's frames but not the exception's text (it may hold the URL).
+        log.error(
+            "alert delivery %s: the attempt raised %s\n%s",
+            delivery.delivery_id,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
         error_text = f"internal error ({type(error).__name__})"
         outcome = Outcome(ok=False, retryable=True, error=error_text)
     result = _settle(delivery, outcome)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import logging
 import re
 import socket
 import threading
@@ -51,7 +52,8 @@ class MailStore:
                 "rcpt_tos": list(rcpt_tos),
                 "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "subject": str(parsed.get("Subject", "")),
-                "headers": [[k, str(v)] for k, v in parsed.items()],
+                # Unfolded: a long header (List-Unsubscribe) is folded onto a new line.
+                "headers": [[k, " ".join(str(v).split())] for k, v in parsed.items()],
                 "text": text.get_content() if text is not None else None,
                 "html": html.get_content() if html is not None else None,
                 "raw": content.decode("utf-8", "replace"),
@@ -171,6 +173,10 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+# aiosmtpd logs every SMTP command (and the addresses) at INFO.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class Mailbox:

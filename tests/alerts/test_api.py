@@ -206,3 +206,15 @@ def test_the_channel_limit(api, acme):
     ChannelFactory.create_batch(50, organization=acme.org)
     answer = api("olivia").post("/channels", {"kind": "email", "address": "x@example.com"})
     assert answer.status_code == 400 and "at most 50 alert channels" in answer.json()["error"]
+
+
+def test_the_isolation_walk_covers_the_alerts_api():
+    from tests.accounts.test_isolation import org_routes
+
+    names = {name for _, name in org_routes()}
+    assert {
+        "api_alert_channels",
+        "api_alert_channel",
+        "api_alert_channel_test",
+        "api_alert_deliveries",
+    } <= names
