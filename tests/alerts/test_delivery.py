@@ -265,3 +265,19 @@ def test_a_rolled_back_enqueue_leaves_nothing(acme, local_delivery, receiver):
         enqueue(channel)
         raise RuntimeError
     assert not Delivery.objects.exists()
+
+
+def test_the_tasks_and_the_sweep_are_registered(settings):
+    from billingdash.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()  # what a worker does at start
+    assert {"alerts.deliver", "alerts.sweep_deliveries"} <= set(celery_app.tasks)
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].startswith("alerts.")]
+    assert entries == [{"task": "alerts.sweep_deliveries", "schedule": 60.0}]
+    # A retry's countdown never outlives the broker's visibility timeout.
+    visibility = celery_app.conf.broker_transport_options["visibility_timeout"]
+    assert backoff_seconds(50, retry_after=10**9) <= settings.CELERY_MAX_COUNTDOWN_SECONDS
+    assert (
+        visibility
+        > settings.CELERY_MAX_COUNTDOWN_SECONDS + celery_app.tasks["alerts.deliver"].time_limit
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -97,9 +98,13 @@ def test_every_answer_must_be_public(strict):
 
 
 def test_a_name_that_does_not_resolve_is_refused(strict):
-    assert refused("https://no-such-host.invalid/x") == (
+    def nxdomain(host, port):  # what getaddrinfo raises for a name DNS does not know
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    assert refused("https://no-such-host.invalid/x", resolver=nxdomain) == (
         "refused: no-such-host.invalid does not resolve to an address"
     )
+    assert "does not resolve" in refused("https://empty.invalid/", resolver=lambda h, p: [])
 
 
 def test_the_exceptions_let_the_local_receivers_through(local_delivery, receiver):
