@@ -36,6 +36,9 @@ SWEEP_BATCH = 500
 # margin belongs to a worker that died.
 TASK_TIME_LIMIT = 120
 STALE_CLAIM = timedelta(seconds=TASK_TIME_LIMIT + 60)
+# Clocks of the process that scheduled an attempt and of the worker that claims it may
+# differ a little (two machines): an attempt this close to due is due.
+CLOCK_SKEW = timedelta(seconds=5)
 # Publishing to a broker that is down must not hold a request for long.
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
@@ -97,7 +100,7 @@ def delivery_attempt(*, delivery_pk: int) -> Attempt:
     now = timezone.now()
     claimed = (
         Delivery.objects.filter(pk=delivery_pk, status=Delivery.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLOCK_SKEW))
         .update(
             status=Delivery.Status.SENDING,
             attempts=F("attempts") + 1,
