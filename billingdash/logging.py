@@ -1,4 +1,5 @@
-"""A logging filter that masks GitHub tokens and keys wherever they appear."""
+"""A logging filter that masks GitHub tokens and keys wherever they appear, and the
+secret parts of chat webhook URLs (Slack, Teams, Power Automate)."""
 
 import logging
 import re
@@ -11,6 +12,13 @@ _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|token)\s+[^\s'\",]+"),
     re.compile(r"(?i)((?:access|refresh)_token['\"]?\s*[:=]\s*['\"]?)[^\s'\",&]+"),
+    # Chat webhook URLs are bearer secrets: Slack's path, the Teams connectors' path, and
+    # the `sig` (or token/key) query parameter of Power Automate / Logic Apps triggers.
+    re.compile(r"(?i)(hooks\.slack\.com/(?:services|workflows|triggers)/)[^\s'\"<>]+"),
+    re.compile(r"(?i)(\.webhook\.office\.com/)[^\s'\"<>]+"),
+    re.compile(r"(?i)([?&](?:sig|signature|token|key|code)=)[^\s&'\"<>]+"),
+    # The signing secrets billingdash generates for generic alert webhooks.
+    re.compile(r"\bbdwhsec_[A-Za-z0-9_\-]{8,}"),
 ]
 
 

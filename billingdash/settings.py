@@ -4,6 +4,7 @@ Every value comes from the environment (12-factor, read with django-environ); th
 defaults are safe for development. The README documents each variable.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "billingdash",
     "accounts",
     "usage",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +294,67 @@ COLLECTION_UNAVAILABLE_RECHECK_SECONDS = env.int(
 )
 # The sweeper re-sends a queued run that is due and has waited this long.
 COLLECTION_STALE_QUEUED_SECONDS = env.int("COLLECTION_STALE_QUEUED_SECONDS", default=900)
+
+# --- Alerts (alerts app): channels, delivery, e-mail -----------------------------------
+# Absolute links in messages sent from workers (no request there): the unsubscribe link
+# of every alert e-mail. Mail clients only offer one-click unsubscribe for https links.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outgoing mail: EMAIL_URL (django-environ: smtp://user:password@host:587, smtp+tls://...,
+# smtps://...) or the usual EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS, EMAIL_USE_SSL.
+_email = env.email_url("EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
+EMAIL_BACKEND = _email.get("EMAIL_BACKEND") or env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = _email.get("EMAIL_HOST") or env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT") or env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or env.str(
+    "EMAIL_HOST_PASSWORD", default=""
+)
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS") or env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL") or env.bool("EMAIL_USE_SSL", default=False)
+# Django's default is no timeout at all: a silent SMTP server would hold a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billingdash <billingdash@localhost>")
+# HTTP to chat and webhook receivers (alerts.ssrf): short timeouts, a small answer.
+ALERTS_HTTP_CONNECT_TIMEOUT = env.float("ALERTS_HTTP_CONNECT_TIMEOUT", default=5.0)
+ALERTS_HTTP_READ_TIMEOUT = env.float("ALERTS_HTTP_READ_TIMEOUT", default=10.0)
+ALERTS_HTTP_MAX_RESPONSE_BYTES = env.int("ALERTS_HTTP_MAX_RESPONSE_BYTES", default=65536)
+# A CA bundle (PEM file) to verify receivers' certificates with; empty: certifi's.
+ALERTS_CA_BUNDLE = env.str("ALERTS_CA_BUNDLE", default="")
+# Attempts of one delivery (network errors, 5xx, 408, 429), with exponential backoff
+# from the base (plus jitter) up to the cap; a Retry-After answer is honoured up to the cap.
+ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=6)
+ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)
+ALERTS_RETRY_MAX_SECONDS = env.float("ALERTS_RETRY_MAX_SECONDS", default=3600.0)
+# The SSRF guard refuses every URL that is not https or that resolves to a non-public
+# address. These two exceptions exist for the demo and the tests (receivers on
+# 127.0.0.1): CIDRs whose addresses are allowed anyway, and plain http. With DEBUG off
+# they are refused unless ALERTS_I_UNDERSTAND_SSRF_RISK=true is set as well (a
+# receiver on your own network): every owner of every org could then reach them.
+ALERTS_ALLOWED_PRIVATE_NETWORKS = env.list("ALERTS_ALLOWED_PRIVATE_NETWORKS", default=[])
+ALERTS_ALLOW_HTTP = env.bool("ALERTS_ALLOW_HTTP", default=False)
+ALERTS_I_UNDERSTAND_SSRF_RISK = env.bool("ALERTS_I_UNDERSTAND_SSRF_RISK", default=False)
+for _network in ALERTS_ALLOWED_PRIVATE_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"ALERTS_ALLOWED_PRIVATE_NETWORKS: {_network!r} is not a network in CIDR "
+            "notation (e.g. 127.0.0.0/8 or ::1/128)."
+        ) from _error
+if (
+    not DEBUG
+    and (ALERTS_ALLOWED_PRIVATE_NETWORKS or ALERTS_ALLOW_HTTP)
+    and not ALERTS_I_UNDERSTAND_SSRF_RISK
+):
+    raise ImproperlyConfigured(
+        "ALERTS_ALLOWED_PRIVATE_NETWORKS and ALERTS_ALLOW_HTTP are for the demo and tests: "
+        "they let anyone who can add an alert channel make billingdash send requests into "
+        "those networks, or in clear text. Unset them, or, for a receiver on your own "
+        "network, also set ALERTS_I_UNDERSTAND_SSRF_RISK=true."
+    )
 
 LOGGING = {
     "version": 1,

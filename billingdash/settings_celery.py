@@ -104,6 +104,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         # A backlog of heartbeats is pointless; an hour bounds it when no worker runs.
         "options": {"expires": 3600},
     },
+    # alerts: send again the deliveries whose message was lost (broker down when they
+    # were queued) or whose worker died mid-send; duplicates are harmless (claimed once).
+    "alerts-sweep-deliveries": {
+        "task": "alerts.sweep_deliveries",
+        "schedule": 60.0,
+    },
 }
 # Every module that defines tasks (the apps keep their tasks in the package of the part they
 # belong to, so autodiscovery's `<app>.tasks` convention does not find them). Task *names*

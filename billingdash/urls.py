@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("accounts.signin.social_urls", namespace="social")),
     # usage before accounts: usage serves the dashboard and overview URLs.
     path("", include("usage.urls")),
+    path("", include("alerts.urls")),
     path("", include("accounts.urls")),
 ]

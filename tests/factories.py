@@ -127,3 +127,19 @@ class CollectionRunFactory(factory.django.DjangoModelFactory):
     state = "succeeded"
     started_at = factory.LazyFunction(timezone.now)
     finished_at = factory.LazyFunction(timezone.now)
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    """An e-mail alert channel (the test settings' locmem backend takes its mail)."""
+
+    class Meta:
+        model = "alerts.Channel"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = "email"
+    name = factory.Sequence(lambda n: f"Alerts {n}")
+    destination = factory.Sequence(lambda n: f"alerts{n}@example.com")
+    destination_hint = factory.LazyAttribute(lambda c: f"a***@{c.destination.split('@')[1]}")

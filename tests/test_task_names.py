@@ -60,7 +60,9 @@ def test_a_message_queued_by_its_old_name_runs(celery_worker):
     assert row.worker_hostname.startswith(celery_worker.queue)
     app.send_task("usage.tasks.sweep_stale_runs", queue=celery_worker.queue)
     wait_for(
-        lambda: "usage.tasks.sweep_stale_runs" in celery_worker.log()
-        and "succeeded" in celery_worker.log().split("usage.tasks.sweep_stale_runs")[-1],
+        lambda: (
+            "usage.tasks.sweep_stale_runs" in celery_worker.log()
+            and "succeeded" in celery_worker.log().split("usage.tasks.sweep_stale_runs")[-1]
+        ),
         what="the sweep to run",
     )

@@ -14,7 +14,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
 from accounts.models import Membership
-from tests.factories import InstallationFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    ChannelFactory,
+    InstallationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 
 # URL names that any member of the org may open (they show no billing).
 MEMBER_VISIBLE = {"org_install"}
@@ -66,6 +72,8 @@ def fetch(client, url):
 def world(db):
     acme = OrganizationFactory(login="acme-corp", github_id=7770001, name="Acme Corp")
     InstallationFactory(organization=acme)
+    # The objects that org URLs name by id (`<int:...>` is walked with 1): acme's own.
+    ChannelFactory(pk=1, organization=acme)
     people = {}
     for login, role in (
         ("olivia", Membership.Role.OWNER),

@@ -21,9 +21,11 @@ from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from accounts.models import AuditEvent, InstallRequest
+from alerts.models import Delivery
 from billingdash import github
 from billingdash.heartbeat import heartbeat_record
 from tests.factories import (
+    ChannelFactory,
     CollectionRunFactory,
     GitHubTokenFactory,
     MembershipFactory,
@@ -136,6 +138,26 @@ def _world(installed_org, staff_user, client, gh):
     )
     heartbeat_record(sent_at=timezone.now(), hostname="worker@host")
     Group.objects.create(name="operators")
+    # alerts: a signed webhook channel (URL and signing secret) and a failed delivery.
+    hook_url = "https://hooks.example.com/services/T1/B2/AlertHookPathSecret42"
+    hook_secret = "bdwhsec_AdminPagesMustNotShowThis0123456789"
+    channel = ChannelFactory(
+        organization=org,
+        kind="webhook",
+        destination=hook_url,
+        destination_hint="hooks.example.com/…/et42",
+        secret=hook_secret,
+    )
+    Delivery.objects.create(
+        channel=channel,
+        event="test",
+        summary="Test message",
+        message={"event": "test", "organization": org.login, "title": "T", "text": "x"},
+        max_attempts=1,
+        status="failed",
+        attempts=1,
+        error="hooks.example.com answered 404",
+    )
     # django-axes: a successful and a failed staff sign-in (its access log, attempt and
     # failure log), through the real login form.
     # The staff member signs in with `client`; someone else guesses a password.
@@ -159,6 +181,9 @@ def _world(installed_org, staff_user, client, gh):
         "Django SECRET_KEY": django_settings.SECRET_KEY,
         "wrong password": WRONG_PASSWORD,
         "staff password": STAFF_PASSWORD,
+        "alert webhook URL": hook_url,
+        "alert webhook path": "AlertHookPathSecret42",
+        "alert webhook secret": hook_secret,
         **{f"token encryption key {i}": k for i, k in enumerate(settings_keys())},
         **{f"token ciphertext {i}": c for i, c in enumerate(ciphertexts)},
         **{f"private key line {i}": line for i, line in enumerate(pem_lines())},

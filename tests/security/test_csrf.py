@@ -30,6 +30,9 @@ EXEMPT = {
     # OAuth callback is a GET; what stops a forged callback ("login CSRF") is the OAuth
     # `state`, bound to the session that started the sign-in, which social-auth checks.
     "social:complete": "OAuth state",
+    # RFC 8058 one-click unsubscribe: the mail provider POSTs without cookies or token;
+    # the signed token in the URL is the authentication (tests/alerts/test_email.py).
+    "alerts_unsubscribe": "signed token",
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 SAMPLES = {"login": "acme-corp", "backend": "github-oauth", "app_label": "accounts"}

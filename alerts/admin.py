@@ -1,0 +1,80 @@
+"""Staff admin of alert channels (secrets hidden: the hint only; staff may rename a
+channel or turn it off, audited) and deliveries (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from accounts.admin.helpers import AuditedAdmin, ReadOnlyAdmin, changelist_link, link, shorten
+
+from .models import Channel, Delivery
+
+
+@admin.register(Channel)
+class ChannelAdmin(AuditedAdmin):
+    """The destination and the signing secret are neither shown nor editable."""
+
+    list_display = ("name", "organization", "kind", "destination_hint", "enabled", "created_at")
+    list_filter = ("kind", "enabled")
+    search_fields = ("name", "organization__login", "destination_hint")
+    list_select_related = ("organization",)
+    fields = (
+        "organization_link",
+        "kind",
+        "name",
+        "destination_hint",
+        "enabled",
+        "created_by",
+        "created_at",
+        "deliveries",
+    )
+    readonly_fields = (
+        "organization_link",
+        "kind",
+        "destination_hint",
+        "created_by",
+        "created_at",
+        "deliveries",
+    )
+
+    @admin.display(description="Organization")
+    def organization_link(self, obj: Channel) -> str:
+        return link(obj.organization)
+
+    @admin.display(description="Deliveries")
+    def deliveries(self, obj: Channel) -> str:
+        return changelist_link(Delivery, "Deliveries of this channel", channel__id__exact=obj.pk)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("delivery_id", "channel", "event", "status", "attempts", "created_at")
+    list_filter = ("status", "event", "channel__kind")
+    search_fields = ("delivery_id", "channel__organization__login", "channel__name")
+    list_select_related = ("channel",)
+    fields = (
+        "delivery_id",
+        "channel_link",
+        "event",
+        "summary",
+        "status",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "error_text",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Channel")
+    def channel_link(self, obj: Delivery) -> str:
+        return link(obj.channel)
+
+    @admin.display(description="Error")
+    def error_text(self, obj: Delivery) -> str:
+        return shorten(obj.error, 2000) or "-"
