@@ -28,7 +28,7 @@ import random
 from collections.abc import Iterator
 from datetime import date
 
-from ghsim.catalog import Q_SCALE
+from ghsim.catalog import A_DECIMALS, Q_DECIMALS, Q_SCALE, fmt_units
 from ghsim.copilot import MODELS, Billed, mix
 from ghsim.people import ACTIONS_BOT, COPILOT_AGENT, DEPENDABOT, HUMAN_ACTORS, OUTSIDE, People
 from ghsim.usage import OrgPlan
@@ -209,3 +209,42 @@ def _weighted(combos: list[tuple[int, int, float]], x: float) -> int:
         if x < 0:
             return j
     return len(combos) - 1
+
+
+GROUPS = {"user": 0, "workflow": 1, "model": 2}
+
+
+def breakdown_totals(
+    breakdown: Breakdown, span: tuple[date, date] | None, group_by: str
+) -> dict[str, object]:
+    """`GET /_sim/orgs/<login>/totals?group_by=user|workflow|model`: sums of the parts
+    (`items` counts parts; "" groups what has no user, workflow or model)."""
+    field = GROUPS[group_by]
+    groups: dict[str, list[int]] = {}
+    total = [0, 0, 0, 0]
+    for _day, rows in breakdown.iter_days(span):
+        for *_item, parts in rows:
+            for part in parts:
+                acc = groups.setdefault(part[field], [0, 0, 0, 0])
+                for a in (acc, total):
+                    a[0] += 1
+                    a[1] += part[3]
+                    a[2] += part[4]
+                    a[3] += part[5]
+
+    def render(v: list[int]) -> dict[str, object]:
+        return {
+            "items": v[0],
+            "quantity": fmt_units(v[1], Q_DECIMALS),
+            "gross": fmt_units(v[2], A_DECIMALS),
+            "discount": fmt_units(v[3], A_DECIMALS),
+            "net": fmt_units(v[2] - v[3], A_DECIMALS),
+        }
+
+    return {
+        "start": span[0].isoformat() if span else None,
+        "end": span[1].isoformat() if span else None,
+        "group_by": group_by,
+        "groups": [{"key": k, **render(v)} for k, v in sorted(groups.items())],
+        "total": render(total),
+    }

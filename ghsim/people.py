@@ -57,8 +57,22 @@ DEPENDABOT, ACTIONS_BOT, COPILOT_AGENT = (HUMAN_ACTORS + len(OUTSIDE) + i for i 
 ACTOR_COUNT = HUMAN_ACTORS + len(OUTSIDE) + len(BOTS)
 
 
+#: User ids of synthetic people: 5590001 + their index (personas start at 5550001).
+SYNTHETIC_FIRST_ID = 5590001
+
+
 def synthetic(index: int) -> str:
     return SYNTHETIC[index] if index < len(SYNTHETIC) else f"dev-{index + 1:05d}"
+
+
+def synthetic_id(login: str) -> int:
+    """A stable id for a synthetic login (outside collaborators and bots included)."""
+    names = [*SYNTHETIC, *OUTSIDE, *BOTS]
+    if login in names:
+        return SYNTHETIC_FIRST_ID + names.index(login)
+    if login.startswith("dev-") and login[4:].isdigit():
+        return SYNTHETIC_FIRST_ID + 100 + int(login[4:])
+    return SYNTHETIC_FIRST_ID + 99999
 
 
 def roster(member_logins: Sequence[str], size: int) -> list[str]:
