@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import calendar
 import random
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import date
+from itertools import accumulate
 
 from ghsim.catalog import A_DECIMALS, Q_DECIMALS, Q_SCALE, fmt_units
 from ghsim.copilot import MODELS, Billed, mix
@@ -48,6 +50,7 @@ CI, RELEASE, DEPLOY, LINT, NIGHTLY, DEPENDABOT_UPDATES, CODEQL, COPILOT_SWE, REQ
 #: Part: (username, workflow_path, model, quantity, gross, discount) in fixed point.
 Part = tuple[str, str, str, int, int, int]
 _MASK = (1 << 64) - 1
+_UNIT = 1.0 / 9007199254740992.0  # 2**-53: 53 random bits to [0, 1)
 _STORAGE_LIKE = frozenset(
     {
         "actions_storage",
@@ -112,6 +115,8 @@ class Breakdown:
                 repo_index.setdefault(slot.repo, len(repo_index))
         self.kind: list[int] = []
         self.combos: list[list[tuple[int, int, float]]] = []
+        self.cumulative: list[list[float]] = []  # running weight totals, for bisect
+        self.names: list[list[tuple[str, str]]] = []  # (username, workflow_path) per combo
         for i, slot in enumerate(plan.slots):
             key = slot.sku.key
             if i in (plan.premium_slot, plan.ai_slot):
@@ -130,6 +135,12 @@ class Breakdown:
             if kind == _PEOPLE:  # codespaces: the repository's people, no workflow
                 combos = [c for c in combos if c[1] == CI and c[0] < HUMAN_ACTORS]
             self.combos.append(combos)
+            self.cumulative.append(list(accumulate(c[2] for c in combos)))
+            names = [
+                (people.actors[a], WORKFLOWS[w] if kind == _ACTIONS else "") for a, w, _ in combos
+            ]
+            self.names.append(names)
+        self._day: tuple[date, int] | None = None
 
     def parts(
         self, day: date, slot: int, q: int, gross: int, disc: int, billed: list[Billed]
@@ -154,16 +165,23 @@ class Breakdown:
                 )
                 if qi
             ]
-        h = mix(self.plan.seed, self.plan.org_id, day.toordinal(), slot, 9)
-        combos = self.combos[slot]
+        if self._day is None or self._day[0] != day:
+            self._day = (day, mix(self.plan.seed, self.plan.org_id, day.toordinal(), 9))
+        h = ((self._day[1] + slot) * 6364136223846793005 + 1442695040888963407) & _MASK
+        cumulative = self.cumulative[slot]
+        names = self.names[slot]
         unit = Q_SCALE if kind == _ACTIONS else 1
         whole = q // unit
-        k = min(whole, 1 + (h >> 20) % (3 if kind == _ACTIONS else 2), len(combos))
+        k = min(whole, 1 + (h >> 20) % (3 if kind == _ACTIONS else 2), len(names))
+        total_w = cumulative[-1]
+        if k == 1:
+            h = (h * 6364136223846793005 + 1442695040888963407) & _MASK
+            user, workflow = names[_pick(cumulative, (h >> 11) * _UNIT * total_w)]
+            return [(user, workflow, "", q, gross, disc)]
         chosen: list[int] = []
-        total_w = sum(c[2] for c in combos)
         while len(chosen) < k:
             h = (h * 6364136223846793005 + 1442695040888963407) & _MASK
-            pick = _weighted(combos, (h >> 11) / 9007199254740992.0 * total_w)
+            pick = _pick(cumulative, (h >> 11) * _UNIT * total_w)
             if pick not in chosen:
                 chosen.append(pick)
         weights = []
@@ -174,41 +192,44 @@ class Breakdown:
         units = [1 + (whole - k) * w // wsum for w in weights]
         units[0] += whole - sum(units)
         qs = [u * unit for u in units]  # minutes items are whole minutes: sum(qs) == q
-        actors = self.people.actors
-        out: list[Part] = []
-        for j, qi, (g, d) in zip(chosen, qs, split_amounts(qs, q, gross, disc), strict=True):
-            actor, workflow, _w = combos[j]
-            out.append(
-                (actors[actor], WORKFLOWS[workflow] if kind == _ACTIONS else "", "", qi, g, d)
-            )
-        return out
+        return [
+            (*names[j], "", qi, g, d)
+            for j, qi, (g, d) in zip(chosen, qs, split_amounts(qs, q, gross, disc), strict=True)
+        ]
 
-    def iter_days(
+    def iter_items(
         self, span: tuple[date, date] | None
-    ) -> Iterator[tuple[date, list[tuple[int, int, int, int, int, list[Part]]]]]:
-        """(day, [(slot, quantity, gross, discount, discount quantity, parts)]) per day."""
+    ) -> Iterator[tuple[date, int, int, int, int, list[Part]]]:
+        """(day, slot, quantity, gross, discount, parts) of every item, lazily: each item's
+        parts are made when asked for and dropped after (a million-row report stays small
+        and the garbage collector never sees a day's worth of them)."""
         if span is None:
             return
         plan = self.plan
         billed_days = plan.copilot.iter_billed(*span) if plan.copilot else iter(())
         pending = next(billed_days, None)
+        parts = self.parts
         for day, rows in plan.iter_rows(*span):
             billed: list[Billed] = []
             if pending is not None and pending[0] == day:
                 billed = pending[1]
                 pending = next(billed_days, None)
-            yield (
-                day,
-                [(i, q, g, d, dq, self.parts(day, i, q, g, d, billed)) for i, q, g, d, dq in rows],
-            )
+            for i, q, g, d, _dq in rows:
+                yield day, i, q, g, d, parts(day, i, q, g, d, billed)
+
+    def iter_days(
+        self, span: tuple[date, date] | None
+    ) -> Iterator[tuple[date, list[tuple[int, int, int, int, list[Part]]]]]:
+        """(day, [(slot, quantity, gross, discount, parts)]) per day (for small periods)."""
+        days: dict[date, list[tuple[int, int, int, int, list[Part]]]] = {}
+        for day, *item in self.iter_items(span):
+            days.setdefault(day, []).append(tuple(item))  # type: ignore[arg-type]
+        yield from days.items()
 
 
-def _weighted(combos: list[tuple[int, int, float]], x: float) -> int:
-    for j, combo in enumerate(combos):
-        x -= combo[2]
-        if x < 0:
-            return j
-    return len(combos) - 1
+def _pick(cumulative: list[float], x: float) -> int:
+    """Index of the combo whose weight interval holds `x` (0 <= x < total)."""
+    return min(bisect_right(cumulative, x), len(cumulative) - 1)
 
 
 GROUPS = {"user": 0, "workflow": 1, "model": 2}
@@ -222,15 +243,14 @@ def breakdown_totals(
     field = GROUPS[group_by]
     groups: dict[str, list[int]] = {}
     total = [0, 0, 0, 0]
-    for _day, rows in breakdown.iter_days(span):
-        for *_item, parts in rows:
-            for part in parts:
-                acc = groups.setdefault(part[field], [0, 0, 0, 0])
-                for a in (acc, total):
-                    a[0] += 1
-                    a[1] += part[3]
-                    a[2] += part[4]
-                    a[3] += part[5]
+    for *_item, parts in breakdown.iter_items(span):
+        for part in parts:
+            acc = groups.setdefault(part[field], [0, 0, 0, 0])
+            for a in (acc, total):
+                a[0] += 1
+                a[1] += part[3]
+                a[2] += part[4]
+                a[3] += part[5]
 
     def render(v: list[int]) -> dict[str, object]:
         return {

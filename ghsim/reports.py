@@ -227,33 +227,38 @@ def detailed_csv(breakdown: Breakdown, span: tuple[date, date] | None) -> Iterat
 
 def _detailed_lines(breakdown: Breakdown, span: tuple[date, date] | None) -> Iterator[str]:
     c = _Slots(breakdown.plan)
-    for day, rows in breakdown.iter_days(span):
-        c.month(day)
-        pre = f'"{day.isoformat()}","'
-        for i, *_item, parts in rows:
-            head, unit, price, p_float = c.head[i], c.unit[i], c.price_text[i], c.price_float[i]
-            mid = f'","{c.org}","{c.repo[i]}","'
-            for user, workflow, q, gross, disc in _merge_models(parts):
-                q_text, q_float = _q(q)
-                g, d, n = amounts(q_float, p_float, gross, disc)
-                yield (
-                    f'{pre}{head}","{q_text}","{unit}","{price}","{g}","{d}","{n}",'
-                    f'"{_quote(user)}{mid}{workflow}",""\r\n'
-                )
+    current = None
+    pre = ""
+    for day, i, *_item, parts in breakdown.iter_items(span):
+        if day != current:
+            current = day
+            c.month(day)
+            pre = f'"{day.isoformat()}","'
+        head, unit, price, p_float = c.head[i], c.unit[i], c.price_text[i], c.price_float[i]
+        mid = f'","{c.org}","{c.repo[i]}","'
+        for user, workflow, _model, q, gross, disc in (
+            _merge_models(parts) if parts[0][2] else parts
+        ):
+            q_text, q_float = _q(q)
+            g, d, n = amounts(q_float, p_float, gross, disc)
+            yield (
+                f'{pre}{head}","{q_text}","{unit}","{price}","{g}","{d}","{n}",'
+                f'"{_quote(user)}{mid}{workflow}",""\r\n'
+            )
 
 
-def _merge_models(parts: list) -> Iterator[tuple[str, str, int, int, int]]:
-    """Parts without their model; a user's consecutive Copilot parts become one row."""
+def _merge_models(parts: list) -> Iterator[tuple[str, str, str, int, int, int]]:
+    """Copilot parts (one per user and model, by user) as one part per user."""
     current: list | None = None
-    for user, workflow, model, q, gross, disc in parts:
-        if model and current is not None and current[0] == user:
-            current[2] += q
-            current[3] += gross
-            current[4] += disc
+    for user, workflow, _model, q, gross, disc in parts:
+        if current is not None and current[0] == user:
+            current[3] += q
+            current[4] += gross
+            current[5] += disc
             continue
         if current is not None:
             yield tuple(current)  # type: ignore[misc]
-        current = [user, workflow, q, gross, disc]
+        current = [user, workflow, "", q, gross, disc]
     if current is not None:
         yield tuple(current)  # type: ignore[misc]
 
