@@ -14,9 +14,9 @@ Every interaction is generated once per (seed, org, day) with both measures: pre
 requests (interactions x the model's multiplier; "Auto:" models get 10 % off) and AI
 credits, plus a token split. Quotas are consumed from the 1st of each month, day by day,
 seat by seat, model by model, so a day's rows never depend on the period asked for.
-Amounts are exact: both prices are whole multiples of 1e-4 dollars... per 1e-4 unit, so
-`gross = quantity x price` needs no rounding and per-row amounts add up exactly to the
-usage report's Copilot line of the day.
+Amounts are exact: with prices of at most 6 decimals ($0.04, $0.01), a 4-decimal quantity
+times the price is a whole number of 1e-10 dollars, so `gross = quantity x price` needs no
+rounding and the rows add up exactly to the usage report's Copilot line of the day.
 
 Seats are indices; names come from `ghsim.people.roster` at render time, so membership
 changes rename seats but never change numbers. A few seats are idle (no metered usage at

@@ -55,7 +55,9 @@ class ReportError(Exception):
 
 
 # -- the CSV -----------------------------------------------------------------------------
-def parse_request(kind: str, start: str | None, end: str | None, fmt: str | None):
+def parse_request(
+    kind: str, start: str | None, end: str | None, fmt: str | None
+) -> tuple[str, date, date, str]:
     """Validated (kind, start, end, format); raises ReportError with a clear message."""
     if kind not in KINDS:
         raise ReportError(f"Unknown report {kind!r}: use summarized, detailed or copilot.", 404)
