@@ -22,7 +22,9 @@ from ghsim import (
     routes_app,
     routes_billing,
     routes_control,
+    routes_copilot,
     routes_install,
+    routes_reports,
     routes_web,
 )
 from ghsim.apiutil import (
@@ -74,6 +76,8 @@ def create_app(config: SimConfig) -> Flask:
     app.extensions["ghsim"] = st
     for module in (
         routes_billing,
+        routes_copilot,
+        routes_reports,
         routes_app,
         routes_api,
         routes_web,

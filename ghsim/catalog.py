@@ -37,6 +37,16 @@ A_SCALE = 10**A_DECIMALS
 RUNNER_PRICE_CHANGE = date(2026, 1, 1)
 #: Copilot premium requests are billed from this day on.
 PREMIUM_REQUESTS_START = date(2025, 6, 18)
+#: The premium requests usage report (CSV) and the simulator's `premium_request/usage`
+#: endpoint cover usage from this day on (billing-reports.md §1.1, §7).
+COPILOT_REPORT_START = date(2025, 10, 1)
+#: "Transition period" premium-request reports carry `aic_quantity`/`aic_gross_amount`
+#: (the same usage priced in AI credits) for the April and May 2026 billing periods.
+AIC_COLUMNS_START = date(2026, 4, 1)
+#: Copilot moves to usage-based billing: AI credits ($0.01) replace premium requests.
+AI_CREDITS_START = date(2026, 6, 1)
+#: The AI usage report gains `input`, `output`, `cache_read`, `cache_write` (21 columns).
+TOKEN_COLUMNS_START = date(2026, 8, 12)
 _EPOCH = date(2000, 1, 1)
 
 
@@ -266,11 +276,29 @@ COPILOT_PREMIUM = _flat(
     "0.04",
     scope="org",
     mean=15.0,
-    quota="premium_requests",
     available_from=PREMIUM_REQUESTS_START,
 )
+#: What `premium_request/usage` calls the AI credit's sibling; the usage report prints
+#: the name, the CSV the key. Discounts of both come from ghsim/copilot.py (per-user
+#: premium-request quotas, a pooled AI-credit allowance), not from PLAN_QUOTAS.
+COPILOT_AI_CREDIT = _flat(
+    "copilot_ai_credit",
+    "Copilot AI Credits",
+    "copilot",
+    "Credits",
+    "0.01",
+    scope="org",
+    mean=0,
+    available_from=AI_CREDITS_START,
+)
 
-ALL_SKUS: tuple[Sku, ...] = (*REPO_SKUS, COPILOT_BUSINESS, COPILOT_ENTERPRISE, COPILOT_PREMIUM)
+ALL_SKUS: tuple[Sku, ...] = (
+    *REPO_SKUS,
+    COPILOT_BUSINESS,
+    COPILOT_ENTERPRISE,
+    COPILOT_PREMIUM,
+    COPILOT_AI_CREDIT,
+)
 SKUS_BY_KEY: dict[str, Sku] = {s.key: s for s in ALL_SKUS}
 
 #: Included usage per plan and month (product-usage-included.md). Storage quotas are in
@@ -299,7 +327,12 @@ PLAN_QUOTAS: dict[str, dict[str, float]] = {
         "lfs_bandwidth": 250,
     },
 }
+#: Premium requests included per user and month (each user has their own quota).
 PREMIUM_PER_SEAT = {"business": 300, "enterprise": 1000}
+#: AI credits included per assigned license and month, pooled for the whole org
+#: (github/docs data/variables/copilot.yml: ai_credits_per_user_business 1,900 and
+#: ai_credits_per_user_enterprise 3,900; "pooled at the billing entity level").
+AI_CREDITS_PER_SEAT = {"business": 1900, "enterprise": 3900}
 
 
 def month_quotas(plan: str, days_in_month: int, copilot_plan: str, seats: int) -> dict[str, int]:
@@ -312,7 +345,6 @@ def month_quotas(plan: str, days_in_month: int, copilot_plan: str, seats: int) -
         "packages_transfer": int(q["packages_transfer"] * Q_SCALE),
         "lfs_storage": int(q["lfs_gb"] * hours * Q_SCALE),
         "lfs_bandwidth": int(q["lfs_bandwidth"] * Q_SCALE),
-        "premium_requests": int(PREMIUM_PER_SEAT.get(copilot_plan, 300) * seats * Q_SCALE),
     }
 
 

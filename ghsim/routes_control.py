@@ -10,10 +10,12 @@ from flask.typing import ResponseReturnValue
 
 from ghsim import actions
 from ghsim.apiutil import json_response, state
+from ghsim.breakdown import GROUPS, Breakdown, breakdown_totals
 from ghsim.catalog import catalog_json
 from ghsim.clock import iso, parse_iso
 from ghsim.faults import FaultError
 from ghsim.models import Installation, Org, User
+from ghsim.people import people_of
 from ghsim.tokens import user_token_response
 from ghsim.usage import totals, visible_range
 from ghsim.world import OrgSpec
@@ -288,8 +290,10 @@ def rename_org(login: str) -> ResponseReturnValue:
 def org_totals(login: str) -> ResponseReturnValue:
     st = state()
     group_by = request.args.get("group_by", "day")
-    if group_by not in ("day", "product", "sku", "repository"):
-        raise ControlError("group_by must be day, product, sku or repository")
+    if group_by not in ("day", "product", "sku", "repository", *GROUPS):
+        raise ControlError(
+            "group_by must be day, product, sku, repository, user, workflow or model"
+        )
     try:
         start = date.fromisoformat(request.args["start"])
         end = date.fromisoformat(request.args["end"])
@@ -299,7 +303,11 @@ def org_totals(login: str) -> ResponseReturnValue:
         org = find_org(login)
         span = visible_range(org, start, end, st.clock.today()) if org.enhanced_billing else None
         plan = st.plan(org)
-    result = totals(plan, span, group_by)
+        people = people_of(st, org)
+    if group_by in GROUPS:
+        result = breakdown_totals(Breakdown(plan, people), span, group_by)
+    else:
+        result = totals(plan, span, group_by)
     result["org"] = org.login
     return json_response(result)
 

@@ -118,6 +118,15 @@ class ControlClient:
         params = {"start": start, "end": end, "group_by": group_by}
         return self._call("GET", f"/orgs/{org}/totals", params=params)
 
+    def report(self, org: str, kind: str, start: str, end: str, format: str | None = None) -> bytes:
+        """A usage report CSV (summarized, detailed or copilot) as GitHub's bytes."""
+        params = {"start": start, "end": end, **({"format": format} if format else {})}
+        url = f"{self.base}/orgs/{org}/reports/{kind}.csv"
+        resp = self.session.get(url, params=params, timeout=300)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"GET reports/{kind}.csv -> {resp.status_code}: {resp.text}")
+        return resp.content
+
     # webhooks
     def deliveries(self) -> list[dict[str, Any]]:
         return self._call("GET", "/deliveries")

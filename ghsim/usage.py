@@ -8,7 +8,9 @@ summary and `GET /_sim/orgs/<login>/totals`, so sums are reproducible exactly.
 Discounts: each month's included quota (plan dependent) is consumed in order (day by
 day, repositories in order, then org-level items), so early-month items are discounted
 and later ones are not. Quantities are drawn from one PRNG per (seed, org, day), so a
-day's items do not depend on which range was asked for.
+day's items do not depend on which range was asked for. The Copilot premium-request /
+AI-credit line of a day is the sum of ghsim.copilot's per-user, per-model rows (with
+their per-user or pooled quotas).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import date, timedelta
 
 from ghsim import catalog
 from ghsim.catalog import A_DECIMALS, Q_DECIMALS, Q_SCALE, Sku, fmt_units
+from ghsim.copilot import PREMIUM, CopilotPlan, day_totals
 from ghsim.jsonutil import Raw
 from ghsim.models import Org
 
@@ -34,7 +37,6 @@ QUOTA_GROUPS = (
     "packages_transfer",
     "lfs_storage",
     "lfs_bandwidth",
-    "premium_requests",
 )
 _GROUP_INDEX = {g: i for i, g in enumerate(QUOTA_GROUPS)}
 
@@ -114,7 +116,8 @@ class OrgPlan:
                 )
         self.repo_slot_count = len(slots)
         org_tail = f',"organizationName":{login_json}}}'
-        self.seat_slot = self.premium_slot = -1
+        self.seat_slot = self.premium_slot = self.ai_slot = -1
+        self.copilot: CopilotPlan | None = None
         if org.copilot_seats > 0:
             seat = (
                 catalog.COPILOT_ENTERPRISE
@@ -123,11 +126,13 @@ class OrgPlan:
             )
             self.seat_slot = len(slots)
             slots.append(self._slot(seat, sku_index(seat), None, 0.0, org_tail))
-            prem = catalog.COPILOT_PREMIUM
-            self.premium_slot = len(slots)
-            slots.append(
-                self._slot(prem, sku_index(prem), None, prem.mean * org.copilot_seats, org_tail)
-            )
+            for attr, sku in (
+                ("premium_slot", catalog.COPILOT_PREMIUM),
+                ("ai_slot", catalog.COPILOT_AI_CREDIT),
+            ):
+                setattr(self, attr, len(slots))
+                slots.append(self._slot(sku, sku_index(sku), None, 0.0, org_tail))
+            self.copilot = CopilotPlan(org, seed)
         self.skus = skus
         self.slots = slots
         # Hot-loop parameters for repository slots.
@@ -167,9 +172,6 @@ class OrgPlan:
             dim = calendar.monthrange(day.year, day.month)[1]
             # Seats are prorated daily: seats / days-in-month user-months, 4 decimals.
             append((self.seat_slot, (2 * seats * Q_SCALE + dim) // (2 * dim)))
-            if day >= catalog.PREMIUM_REQUESTS_START:
-                f = self.slots[self.premium_slot].scale * (0.35 if weekend else 1.0)
-                append((self.premium_slot, int(f * (0.4 + 1.2 * rand()) * Q_SCALE) or 1))
         return out
 
     # -- rows with amounts ----------------------------------------------------------
@@ -188,6 +190,7 @@ class OrgPlan:
             remaining = [quotas[g] for g in QUOTA_GROUPS]
             prices = self.month_prices(month.year, month.month)
             slot_prices = [prices[s.sku_idx] for s in self.slots]
+            copilot = self.copilot.month(month.year, month.month) if self.copilot else None
             day = max(month, self.created)
             last = min(date(month.year, month.month, dim), end)
             while day <= last:
@@ -207,6 +210,10 @@ class OrgPlan:
                         disc = gross if dq == q else (dq * p + 50) // 100
                     if emit:
                         rows.append((i, q, gross, disc, dq))
+                billed = copilot.day(day) if emit and copilot is not None else None
+                if billed:
+                    slot = self.premium_slot if copilot.era == PREMIUM else self.ai_slot
+                    rows.append((slot, *day_totals(billed)))
                 if emit:
                     yield day, rows
                 day += timedelta(days=1)

@@ -56,6 +56,11 @@ def test_every_operation_success_and_error(api, sim, token, config, private_key)
         ("GET", f"{billing}/budgets", bill, 200),
         ("GET", f"{billing}/budgets", token("mia"), 403),
         ("GET", "/organizations/no-such-org/settings/billing/budgets", ghu, 404),
+        ("GET", f"{billing}/premium_request/usage?user=mia", ghu, 200),
+        ("GET", f"{billing}/premium_request/usage", bill, 403),
+        ("GET", f"{billing}/premium_request/usage", nora, 404),
+        ("GET", f"{billing}/ai_credit/usage?model=GPT-5.2", ghs, 200),
+        ("GET", f"{billing}/ai_credit/usage?day=40", ghu, 400),
         ("DELETE", "/installation/token", ghu, 403),
         ("DELETE", "/installation/token", ghs, 204),
     ]
@@ -68,8 +73,6 @@ def test_every_operation_success_and_error(api, sim, token, config, private_key)
     }
     served = {(m, t) for m, t, _ in VALIDATED}
     not_simulated = {
-        ("GET", "/organizations/{org}/settings/billing/premium_request/usage"),
-        ("GET", "/organizations/{org}/settings/billing/ai_credit/usage"),
         ("GET", "/users/{username}/settings/billing/usage"),
         ("GET", "/orgs/{org}/installations"),
         ("POST", "/applications/{client_id}/token"),
