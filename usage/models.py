@@ -206,10 +206,14 @@ class OrgCollectionState(models.Model):
 
 
 class EndpointAvailability(models.Model):
-    """Whether an optional billing endpoint answers for an organization. An endpoint that
-    does not (404/403/400) is recorded and asked again only after `next_check_at`."""
+    """Whether a billing endpoint answers for an organization. An endpoint that does not
+    (400/404: not available to this org; 403: a permission is missing) is recorded with
+    GitHub's answer and asked again only after `next_check_at`. ``usage`` is the usage
+    report itself: an org GitHub refuses it to is not on the enhanced billing platform
+    (or the endpoint is not available to it)."""
 
     class Endpoint(models.TextChoices):
+        USAGE = "usage", "Usage report"
         SUMMARY = "summary", "Usage summary"
         BUDGETS = "budgets", "Budgets"
 
@@ -219,6 +223,15 @@ class EndpointAvailability(models.Model):
     checked_at = models.DateTimeField()
     next_check_at = models.DateTimeField(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status GitHub answered (None: available)."
+    )
+    missing_permission = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="On a 403, GitHub's x-accepted-github-permissions (e.g. "
+        "organization_administration=read).",
+    )
 
     class Meta:
         constraints = [

@@ -77,7 +77,7 @@ def test_rollups_match_the_items():
     for rows in (daily, repos):
         sums = rows.aggregate(n=Sum("net_amount"), items=Sum("items"))
         assert sums == {"n": Decimal("0.0179999999") * 28 + Decimal("1.25"), "items": 29}
-    assert repos.get(repository="acme-corp/r1", sku="Actions Linux").items == 10
+    assert repos.get(repository="acme-corp/r1", sku="actions_linux").items == 10
 
 
 def test_a_rerun_gives_the_same_rows_and_other_months_are_untouched():
@@ -119,9 +119,13 @@ def test_an_item_outside_the_month_is_malformed():
 def test_strings_that_need_escaping_survive_copy():
     org = OrganizationFactory()
     odd = "tab\there\\back\nnew"
-    month_replace(organization_id=org.pk, period=OCT, items=[item(sku=odd, weird=odd)])
+    month_replace(
+        organization_id=org.pk, period=OCT, items=[item(sku=odd, repositoryName=odd, weird=odd)]
+    )
     row = UsageItem.objects.get(organization=org)
-    assert row.sku == odd and row.extra == {"weird": odd}
+    assert row.repository == odd and row.extra == {"weird": odd}
+    assert row.sku == "tab_here_back_new"  # an unknown SKU, normalised, not dropped
+    assert MonthlyRepositoryUsage.objects.get(organization=org).repository == odd
 
 
 def _grouped(org, keys):
@@ -225,7 +229,9 @@ def test_batched_items_are_loaded_and_checked_as_they_go():
         ({"netAmount": None}, "netAmount is not a number"),
         ({"product": ["x"]}, "product is not a string"),
         ({"repositoryName": 7}, "repositoryName is not a string"),
-        ({"date": "2026-10-0x"}, "not in the requested month"),
+        ({"date": "2026-10-0x"}, "not an ISO 8601 date or time"),
+        ({"date": "2026-02-30"}, "not an ISO 8601 date or time"),
+        ({"date": "2026-10-31T23:00:00-02:00"}, "not in the requested month"),
         ({"date": 20261001}, "date is not a string"),
         ({"sku": ...}, "sku is missing"),
     ],
@@ -247,3 +253,103 @@ def test_an_amount_the_column_cannot_hold_is_a_data_error_and_keeps_the_month():
     assert list(UsageItem.objects.filter(organization=org).values_list("date", flat=True)) == [
         date(2026, 10, 1)
     ]
+
+
+# --- GitHub's answers as they really come (issue 12 §4) ------------------------------------
+
+
+SPELLINGS = [
+    # (product, sku, unitType) as the documented examples, real answers and the CSV spell them
+    ("Actions", "Actions Linux", "minutes"),
+    ("actions", "Actions Linux", "Minutes"),
+    ("actions", "actions_linux", "minutes"),
+    ("ACTIONS", "actions linux", "MINUTES"),
+]
+
+
+@pytest.mark.parametrize("finer", [False, True], ids=["summed-while-loading", "database-sums"])
+def test_every_spelling_of_a_product_sku_and_unit_is_stored_as_one(finer):
+    """ "Actions"/"actions", "Actions Linux"/"actions_linux", "Minutes"/"minutes" are one
+    product, SKU and unit: one daily row, one repository row, items stored alike, whether
+    the rollups are summed while loading or by the database (amounts finer than the
+    columns)."""
+    org = OrganizationFactory()
+    net = Decimal("0.036000000000000004") if finer else Decimal("0.036")
+    items = [
+        item(1, product=p, sku=s, unitType=u, netAmount=net, date=d)
+        for p, s, u in SPELLINGS
+        for d in ("2026-10-01", "2026-10-01T00:00:00Z")
+    ]
+    items.append(item(1, product="Git LFS", sku="Git LFS storage", unitType="GigabyteHours"))
+    items.append(item(1, product="copilot", sku="Copilot Business", unitType="UserMonths"))
+    items.append(item(1, product="copilot", sku="Copilot AI Credits", unitType="credits"))
+    month_replace(organization_id=org.pk, period=OCT, items=items)
+    stored = UsageItem.objects.filter(organization=org)
+    assert sorted(set(stored.values_list("product", "sku", "unit_type"))) == [
+        ("actions", "actions_linux", "minutes"),
+        ("copilot", "copilot_ai_credit", "ai-credits"),
+        ("copilot", "copilot_for_business", "user-months"),
+        ("git_lfs", "git_lfs_storage", "gigabyte-hours"),
+    ]
+    linux = DailyUsage.objects.get(organization=org, sku="actions_linux")
+    assert linux.items == 8 and linux.date == date(2026, 10, 1)
+    assert linux.net_amount == Decimal("0.0360000000") * 8  # each stored at 10 places
+    repo = MonthlyRepositoryUsage.objects.get(organization=org, sku="actions_linux")
+    assert (repo.items, repo.net_amount) == (8, linux.net_amount)
+    _assert_rollups_match_items(org)
+
+
+def test_dates_are_iso_days_or_times_counted_on_their_utc_day():
+    org = OrganizationFactory()
+    dates = {
+        "2026-10-01": date(2026, 10, 1),
+        "2026-10-02T00:00:00Z": date(2026, 10, 2),
+        "2026-10-03T05:13:27.8766440Z": date(2026, 10, 3),  # seven digits, as one CSV has
+        "2026-10-03T23:30:00-05:00": date(2026, 10, 4),  # 04:30 UTC the next day
+        "2026-10-05T01:00:00+02:00": date(2026, 10, 4),  # 23:00 UTC the day before
+        "2026-10-06 12:00:00": date(2026, 10, 6),  # no zone: taken as UTC
+    }
+    items = [item(date=text, repositoryName=text) for text in dates]
+    month_replace(organization_id=org.pk, period=OCT, items=items)
+    stored = dict(UsageItem.objects.filter(organization=org).values_list("repository", "date"))
+    assert stored == dates
+    days = DailyUsage.objects.filter(organization=org).values_list("date", "items")
+    assert sorted(days) == [
+        (date(2026, 10, 1), 1),
+        (date(2026, 10, 2), 1),
+        (date(2026, 10, 3), 1),
+        (date(2026, 10, 4), 2),
+        (date(2026, 10, 6), 1),
+    ]
+
+
+@exact_sums
+def test_long_float_texts_are_the_decimals_of_their_text_stored_at_the_columns_precision():
+    """A float GitHub printed with many digits is decoded from its text (never through a
+    binary float) and stored rounded to the column's 10 places; the rollups add what
+    was stored."""
+    from billingdash.github import usage_stream
+
+    body = (
+        b'{"usageItems":[{"date":"2026-10-01T00:00:00Z","product":"actions",'
+        b'"sku":"Actions storage","quantity":5.801260062,"unitType":"GigabyteHours",'
+        b'"pricePerUnit":0.00033602,"grossAmount":0.0019493393940324001,'
+        b'"discountAmount":9.4086E-05,"netAmount":0.036000000000000004,'
+        b'"organizationName":"acme-corp","repositoryName":"acme-corp/api"}]}'
+    )
+    chunks = iter([body, b""])
+    [batch] = list(usage_stream.decode_batches(lambda n: next(chunks)))
+    assert batch[0]["quantity"] == Decimal("5.801260062")
+    assert batch[0]["netAmount"] == Decimal("0.036000000000000004")
+    month_replace(organization_id=org_id(), period=OCT, items=batch)
+    row = UsageItem.objects.get(sku="actions_storage")
+    assert row.quantity == Decimal("5.8012600620")
+    assert row.gross_amount == Decimal("0.0019493394")  # ...3393|94 rounds up
+    assert row.discount_amount == Decimal("0.0000940860")
+    assert row.net_amount == Decimal("0.0360000000")
+    assert row.unit_type == "gigabyte-hours"
+    _assert_rollups_match_items(row.organization)
+
+
+def org_id() -> int:
+    return OrganizationFactory().pk

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from billingdash import github
 from usage.models import Budget, EndpointAvailability, OrgCollectionState, UsageSummary
+from usage.vocabulary import product_id, sku_id, unit_id
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,18 @@ def _plain(data: Any) -> Any:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def _summary_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary row with GitHub's identifiers for product, SKU and unit (the dashboard
+    matches them against the usage report's, which GitHub spells otherwise)."""
+    row = dict(item)
+    for key, normalise in (("product", product_id), ("sku", sku_id), ("unitType", unit_id)):
+        if isinstance(row.get(key), str):
+            row[key] = normalise(row[key])
+    return row
+
+
 def summary_store(*, organization: Organization, period: date, data: Mapping[str, Any]) -> None:
-    items = [i for i in data.get("usageItems") or [] if isinstance(i, dict)]
+    items = [_summary_item(i) for i in data.get("usageItems") or [] if isinstance(i, dict)]
     UsageSummary.objects.update_or_create(
         organization=organization,
         month=period,
@@ -84,6 +95,8 @@ def budgets_store(*, organization: Organization, budgets: list[Mapping[str, Any]
         if not isinstance(skus, list):
             one = b.get("budget_product_sku")
             skus = [one] if one else []
+        # A ProductPricing budget names products, a SkuPricing one SKUs: their identifiers.
+        normalise = sku_id if b.get("budget_type") == "SkuPricing" else product_id
         extra = {k: v for k, v in b.items() if k not in _BUDGET_KEYS}
         rows.append(
             Budget(
@@ -94,7 +107,7 @@ def budgets_store(*, organization: Organization, budgets: list[Mapping[str, Any]
                 budget_entity_name=str(b.get("budget_entity_name") or ""),
                 budget_amount=_exact(b.get("budget_amount")),
                 prevent_further_usage=bool(b.get("prevent_further_usage")),
-                product_skus=[str(s) for s in skus],
+                product_skus=[normalise(str(s)) for s in skus],
                 alerting=_plain(b.get("budget_alerting") or {}),
                 extra=_plain(extra) or None,
                 fetched_at=now,

@@ -3,10 +3,14 @@
 `Rows` validates each item as it streams past (a handful of type checks per item on the
 fast path; anything odd is checked in full and either fixed, a timestamp date, or
 refused with `MalformedResponse`) and turns it into a tuple (SQLite) or a line of
-text-format COPY data (PostgreSQL). On the COPY path it also sums the month's rollups
-(by day, product, SKU and unit type; by repository, product and SKU) with exact
-`Decimal` arithmetic, and says whether those sums are exactly what the database would
-compute from the stored items (`Rows.sums_exact`).
+text-format COPY data (PostgreSQL). Products, SKUs and unit types are stored as GitHub's
+identifiers (`usage.vocabulary`): "Actions"/"actions", "Actions Linux"/"actions_linux"
+and "Minutes"/"minutes" are one product, SKU and unit. The work is done once per group
+(a day, product, SKU and unit as GitHub spelled them), never per item. On the COPY path
+it also sums the month's rollups (by day, product, SKU and unit type; by repository,
+product and SKU, as stored) with exact `Decimal` arithmetic, and says whether those
+sums are exactly what the database would compute from the stored items
+(`Rows.sums_exact`).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import decimal
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 from billingdash.github.errors import MalformedResponse
+from usage.vocabulary import product_id, sku_id, unit_id
 
 # Keys of a usage item that have a column. Anything else GitHub adds goes to `extra`.
 # `organizationName` is GitHub's spelling of the org we asked for (any case): not stored.
@@ -55,13 +60,14 @@ class Rows:
 
     def __init__(self, organization_id: int, period: date, check: Callable[[], None]) -> None:
         self.org = organization_id
-        self.prefix = f"{period:%Y-%m}-"
+        self.month = (period.year, period.month)
         self.check = check
         self.count = 0
         # Rollup sums [quantity, gross, discount, net, items] by (day, product, sku,
-        # unit type) and by (repository, product, sku); see `copy_text`.
+        # unit type) and by (repository, product, sku), keyed as GitHub spelled them;
+        # see `copy_text`.
         self.daily: dict[tuple[str, ...], list[Any]] = {}
-        self.repos: dict[tuple[str, ...], list[Any]] = {}
+        self.repo_groups: dict[tuple[str, ...], list[Any]] = {}
         self.inexact = False
 
     def fail(self, why: str) -> MalformedResponse:
@@ -83,21 +89,13 @@ class Rows:
         for key in _NUMBER_KEYS:
             if type(item.get(key, 0)) not in _NUMBER_TYPES:
                 raise self.fail(f"{key} is not a number")
-        value = item["date"]
-        if not isinstance(value, str):
-            raise self.fail("date is not a string")
-        # GitHub documents "2024-01-15"; some reports send a timestamp
-        # ("2024-01-15T00:00:00Z"): the day is what counts.
-        day = value[:10]
-        if not day.startswith(self.prefix) or len(day) != 10 or not day[8:].isdigit():
-            # An item outside the month would survive the next replace of its month.
-            raise self.fail(f"date {value[:40]!r} is not in the requested month {self.prefix[:7]}")
+        day = self._day(item["date"])
         return (
             self.org,
             day,
-            item["product"],
-            item["sku"],
-            item["unitType"],
+            product_id(item["product"]),
+            sku_id(item["sku"]),
+            unit_id(item["unitType"]),
             item["quantity"],
             item.get("pricePerUnit", 0),
             item["grossAmount"],
@@ -106,6 +104,31 @@ class Rows:
             repo,
             self.extra_of(item),
         )
+
+    def _day(self, value: Any) -> str:
+        """The item's UTC day as ``YYYY-MM-DD``. GitHub documents ``"2024-01-15"``; real
+        answers send a timestamp (``"2024-01-15T00:00:00Z"``), and any ISO 8601 time is
+        accepted (one with an offset counts on its UTC day: billing days are UTC)."""
+        if not isinstance(value, str):
+            raise self.fail("date is not a string")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+            else:
+                moment = datetime.fromisoformat(text)
+                if moment.tzinfo is not None:
+                    moment = moment.astimezone(UTC)
+                day = moment.date()
+        except ValueError:
+            raise self.fail(f"date {value[:40]!r} is not an ISO 8601 date or time") from None
+        if (day.year, day.month) != self.month:
+            # An item outside the month would survive the next replace of its month.
+            year, month = self.month
+            raise self.fail(
+                f"date {value[:40]!r} is not in the requested month {year:04d}-{month:02d}"
+            )
+        return day.isoformat()
 
     @staticmethod
     def extra_of(item: Mapping[str, Any]) -> str | None:
@@ -129,18 +152,24 @@ class Rows:
 
     def _groups(self, item: Any) -> tuple[list[Any], list[Any]]:
         """The item's rollup groups, created if new (the slow path: the first item of a
-        group, or an invalid one, which raises). A daily group is keyed by the item's
-        raw date ("2024-01-15" or a timestamp) and is [quantity, gross, discount, net,
-        items, its escaped COPY fields up to unit_type, (day, product, sku, unit)];
-        a repository group is [..., items, its escaped repository]."""
+        group, or an invalid one, which raises). Groups are keyed by the item's fields
+        as GitHub spelled them (a date "2024-01-15" or a timestamp, "Actions Linux" or
+        "actions_linux"...). A daily group is [quantity, gross, discount, net, items,
+        its escaped COPY fields up to unit_type, (day, product, sku, unit) as stored];
+        a repository group is [..., items, its escaped repository, (repository,
+        product, sku) as stored]."""
         _, day, product, sku, unit, *_, repo, _ = self._slow(item)  # raises if invalid
-        key = (item["date"], product, sku, unit)
+        key = (item["date"], item["product"], item["sku"], item["unitType"])
         day_sums = self.daily.get(key)
         if day_sums is None:
             head = "\t".join(map(escape, (self.org, day, product, sku, unit)))
             day_sums = [*_ZEROS, 0, head, (day, product, sku, unit)]
             self.daily[key] = day_sums
-        repo_sums = self.repos.setdefault((repo, product, sku), [*_ZEROS, 0, escape(repo)])
+        repo_key = (repo, item["product"], item["sku"])
+        repo_sums = self.repo_groups.get(repo_key)
+        if repo_sums is None:
+            repo_sums = [*_ZEROS, 0, escape(repo), (repo, product, sku)]
+            self.repo_groups[repo_key] = repo_sums
         return day_sums, repo_sums
 
     def copy_text(self, batches: Iterable[list[Any]]) -> Iterator[str]:
@@ -149,7 +178,7 @@ class Rows:
 
         Per item: look the two groups up (a group validated its day and strings, and
         escaped them, when it was created), check the numbers' types, add, format."""
-        known, numbers, daily, repos = KNOWN_KEYS, _NUMBER_TYPES, self.daily, self.repos
+        known, numbers, daily, repos = KNOWN_KEYS, _NUMBER_TYPES, self.daily, self.repo_groups
         for batch in batches:
             before = count = self.count
             lines: list[str] = []
@@ -209,22 +238,33 @@ class Rows:
             self._checked(before)
 
     def daily_rollup(self) -> dict[tuple[str, ...], list[Any]]:
-        """Daily sums by (day, product, sku, unit type): groups of "2024-01-15" and of
-        "2024-01-15T00:00:00Z" are one day."""
-        merged: dict[tuple[str, ...], list[Any]] = {}
-        for acc in self.daily.values():
-            total = merged.setdefault(acc[6], [*_ZEROS, 0])
-            for i in range(5):
-                total[i] += acc[i]
-        return merged
+        """Daily sums by (day, product, sku, unit type) as stored: groups of
+        "2024-01-15" and of "2024-01-15T00:00:00Z", of "Actions" and "actions", are one."""
+        return _merged(self.daily.values())
+
+    @property
+    def repos(self) -> dict[tuple[str, ...], list[Any]]:
+        """Sums by (repository, product, sku) as stored (spellings merged)."""
+        return _merged(self.repo_groups.values())
 
     def sums_exact(self) -> bool:
         """Are the summed rollups what the database would compute from the stored items
         (no rounding in the sums, no amount finer than the columns' decimal places)?"""
         if self.inexact:
             return False
-        for acc in itertools.chain(self.daily.values(), self.repos.values()):
+        for acc in itertools.chain(self.daily.values(), self.repo_groups.values()):
             for value in acc[:4]:
                 if value.as_tuple().exponent < _COLUMN_EXPONENT:
                     return False
         return True
+
+
+def _merged(groups: Iterable[list[Any]]) -> dict[tuple[str, ...], list[Any]]:
+    """Sum groups that are one once stored (their last element is the stored key)."""
+    merged: dict[tuple[str, ...], list[Any]] = {}
+    with decimal.localcontext(_SUM_CONTEXT):
+        for acc in groups:
+            total = merged.setdefault(acc[-1], [*_ZEROS, 0])
+            for i in range(5):
+                total[i] += acc[i]
+    return merged

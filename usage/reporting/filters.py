@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from usage import periods
+from usage.vocabulary import product_id, sku_id
 
 RANGES = {
     "this_month": "This month",
@@ -147,8 +148,9 @@ def parse(params: Mapping[str, str], *, today: date | None = None) -> tuple[Filt
             range=key,
             start=start,
             end=end,
-            product=_text(params, "product", errors),
-            sku=_text(params, "sku", errors),
+            # Any spelling GitHub uses ("Actions Linux", "actions_linux") selects the same.
+            product=product_id(_text(params, "product", errors)),
+            sku=sku_id(_text(params, "sku", errors)),
             repository=repository,
         ),
         errors,
