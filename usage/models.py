@@ -217,9 +217,17 @@ class EndpointAvailability(models.Model):
         SUMMARY = "summary", "Usage summary"
         BUDGETS = "budgets", "Budgets"
 
+    class Reason(models.TextChoices):
+        NONE = "", "Available"
+        NOT_AVAILABLE = "not_available", "Not available to this organization (400/404)"
+        MISSING_PERMISSION = "missing_permission", "A permission is missing (403)"
+        REFUSED = "refused", "Refused for another reason"
+        ORG_DELETED = "org_deleted", "The organization no longer exists on GitHub"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     endpoint = models.CharField(max_length=20, choices=Endpoint.choices)
     available = models.BooleanField()
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True, default="")
     checked_at = models.DateTimeField()
     next_check_at = models.DateTimeField(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)

@@ -55,16 +55,24 @@ Errors
 All are `GitHubError` (``status``, ``message``, ``documentation_url``, ``headers``,
 ``request_id``): `BadRequest` 400 (e.g. an org not on the enhanced billing platform),
 `Unauthorized` 401, `Forbidden` 403 (``accepted_permissions`` parsed from
-``x-accepted-github-permissions``), `NotFound` 404, `Unprocessable` 422, `ServerError`
-5xx, `NetworkError` (no usable response), `MalformedResponse` (bad JSON or shape, a
+``x-accepted-github-permissions``), `NotFound` 404, `Gone` 410 (a retired endpoint, e.g.
+the old platform's ``/orgs/{org}/settings/billing/actions``: "This endpoint has been
+moved"; its message names the replacement), `Unprocessable` 422, `ServerError` 5xx,
+`NetworkError` (no usable response), `MalformedResponse` (bad JSON or shape, a
 truncated usage stream), `OAuthError` (the token endpoint's HTTP 200 ``error``:
 ``.error``, ``.error_description``, ``.error_uri``), and `RateLimited` for a 403/429 that
 GitHub's rules call a rate limit: ``kind`` ``"primary"`` (``x-ratelimit-remaining: 0``;
 wait until ``x-ratelimit-reset``) or ``"secondary"`` (``retry-after``, or the "secondary
 rate limit" message; 60 s when GitHub names no time). ``retry_after`` is the seconds to
 wait and ``reset_at`` when that wait ends. The client never sleeps for a rate limit: a
-Celery task reschedules with ``countdown=exc.retry_after``. Other statuses (409,
-410...) raise `GitHubError` itself. Errors pickle (Celery).
+Celery task reschedules with ``countdown=exc.retry_after``. Other statuses (409...)
+raise `GitHubError` itself. Errors pickle (Celery).
+
+On the billing endpoints GitHub answers 400 *or* 404 to an organization that cannot use
+them (not on the enhanced billing platform, or the endpoint not available to it): the
+description documents 400, the real API answers 404. A 404 may also mean the org itself
+was renamed or deleted; telling them apart needs the installation (the collection's
+error policy, `usage.collection.refusals`, does it).
 
 Retries
 -------
@@ -112,6 +120,7 @@ from billingdash.github.errors import (
     BadRequest,
     Forbidden,
     GitHubError,
+    Gone,
     MalformedResponse,
     NetworkError,
     NotFound,
@@ -142,6 +151,7 @@ __all__ = [
     "CallStats",
     "Forbidden",
     "GitHubError",
+    "Gone",
     "Installation",
     "InstallationToken",
     "MalformedResponse",

@@ -26,6 +26,7 @@ __all__ = [
     "BadRequest",
     "Forbidden",
     "GitHubError",
+    "Gone",
     "MalformedResponse",
     "NetworkError",
     "NotFound",
@@ -137,6 +138,46 @@ class Forbidden(GitHubError):
 class NotFound(GitHubError):
     """404: missing, or hidden from this token (GitHub answers 404 rather than 403 for
     private resources the caller may not see)."""
+
+
+class Gone(GitHubError):
+    """410: GitHub retired the endpoint ("This endpoint has been moved"). GitHub's
+    message is kept in `github_message`; `message` says what replaced it when known
+    (`replacement`), e.g. the per-product billing endpoints of the old billing platform
+    (``/orgs/{org}/settings/billing/actions|packages|shared-storage``), which the usage
+    report replaced:
+    https://docs.github.com/billing/reference/previous-billing-platform-endpoints
+    """
+
+    @property
+    def github_message(self) -> str:
+        return str(self.__dict__.get("_github_message", self.message))
+
+    @property
+    def replacement(self) -> str | None:
+        return self.__dict__.get("_replacement")
+
+
+# The old billing platform's per-product endpoints, retired with 410 Gone.
+_RETIRED_BILLING = re.compile(r"/orgs/[^/]+/settings/billing/(actions|packages|shared-storage)/?$")
+USAGE_REPORT = "GET /organizations/{org}/settings/billing/usage"
+
+
+def _gone(message: str, **kwargs: Any) -> Gone:
+    path = kwargs.get("path")
+    replacement = USAGE_REPORT if path and _RETIRED_BILLING.search(path) else None
+    if replacement:
+        text = (
+            f"GitHub retired this billing endpoint of the previous billing platform "
+            f'(410 Gone: "{message}"); the billing usage report, {replacement}, '
+            "replaces it"
+        )
+    else:
+        text = f'GitHub retired this endpoint (410 Gone: "{message}")'
+    error = Gone(text, **kwargs)
+    error.__dict__["_github_message"] = message
+    error.__dict__["_replacement"] = replacement
+    return error
 
 
 class Unprocessable(GitHubError):
@@ -333,6 +374,8 @@ def from_response(
         limited = _rate_limited(status, kept, message, now, **common)
         if limited is not None:
             return limited
+    if status == 410:
+        return _gone(message, status=status, headers=kept, **common)
     if status >= 500:
         cls: type[GitHubError] = ServerError
     else:

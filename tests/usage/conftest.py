@@ -4,6 +4,7 @@ pointed at it, orgs installed on both sides, real Celery worker processes (the s
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -196,3 +197,30 @@ def workers(transactional_db, celery_queue, celery_worker_env, tmp_path) -> Iter
 
 def installation_of(org: Organization) -> Installation:
     return Installation.objects.get(organization=org)
+
+
+# --- GitHub's dialects, and collection in this process -------------------------------------
+
+#: The simulator's dialects and the status each answers an org without the enhanced
+#: billing platform: the REST description documents 400, the real API answers 404.
+DIALECTS = {"documented": 400, "observed": 404}
+NATIVE_DIALECTS = importlib.util.find_spec("ghsim.dialects") is not None
+
+
+@pytest.fixture
+def gh_in_process(gh, settings):
+    """`gh`, for tests that collect in this process inside the test's transaction: a
+    lease that needs no renewal by the keeper's thread (which cannot see the uncommitted
+    lock row)."""
+    settings.COLLECTION_LEASE_SECONDS = 600
+    return gh
+
+
+def not_enhanced_org(sim, login: str, dialect: str) -> Organization:
+    """An org without the enhanced billing platform, the App installed, in `dialect`."""
+    org = mirror_installed_org(sim, login, repos=2, enhanced_billing=False, dialect=dialect)
+    if dialect == "observed" and not NATIVE_DIALECTS:
+        # A simulator without dialects answers the documented 400: make it the real 404.
+        billing = rf"^/organizations/{login}/settings/billing/(usage|usage/summary)$"
+        sim.control.fault("status", billing, status=404)
+    return org

@@ -73,9 +73,7 @@ def test_rate_limit_reschedules_instead_of_sleeping(gh, installed_org, celery_wo
     assert [c["status"] for c in usage_calls(gh, limited.login)] == [403, 200]
 
 
-def test_a_revoked_installation_needs_attention_and_is_not_scheduled(
-    gh, installed_org, celery_worker
-):
+def test_an_uninstalled_app_is_marked_deleted_and_not_scheduled(gh, installed_org, celery_worker):
     org = installed_org("leaving-org", repos=2, skus_per_repo=2)
     assert collect_now(org).state == State.SUCCEEDED
     before = snapshot(org)
@@ -85,8 +83,10 @@ def test_a_revoked_installation_needs_attention_and_is_not_scheduled(
     run = collect_now(org)
     assert run.state == State.FAILED and "uninstalled" in run.error
     installation.refresh_from_db()
-    assert installation.state == Installation.State.NEEDS_ATTENTION
-    assert installation.state_reason
+    # GitHub no longer knows the installation (GET /app/installations/{id}: 404), the org
+    # still exists: the App was uninstalled, as the installation.deleted webhook says.
+    assert installation.state == Installation.State.DELETED
+    assert "uninstalled" in installation.state_reason
     others = CollectionRun.objects.filter(organization=org).exclude(pk=run.pk)
     assert set(others.values_list("state", flat=True)) <= {State.SUCCEEDED, State.SKIPPED}
     assert snapshot(org) == before
@@ -95,12 +95,12 @@ def test_a_revoked_installation_needs_attention_and_is_not_scheduled(
     assert org_refresh_request(organization=org) is None
 
 
-def test_a_suspended_installation_needs_attention(gh, installed_org, celery_worker):
+def test_a_suspended_installation_takes_githubs_state(gh, installed_org, celery_worker):
     org = installed_org("suspended-org", repos=2, skus_per_repo=2)
     gh.control.suspend(installation_of(org).installation_id)
     run = collect_now(org)
     assert run.state == State.FAILED and "suspended" in run.error
-    assert installation_of(org).state == Installation.State.NEEDS_ATTENTION
+    assert installation_of(org).state == Installation.State.SUSPENDED
 
 
 @pytest.mark.parametrize("kind", ["malformed_json", "truncated"])

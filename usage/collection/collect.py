@@ -9,11 +9,14 @@ Error policy (GitHub's answers, after the client's own retries):
   wait too.
 - 5xx / network: the run is retried ``COLLECTION_MAX_ATTEMPTS`` times with exponential
   backoff and full jitter, then fails.
-- 401 (after one fresh token), 403, 404 from the installation token or its creation:
-  the installation is marked "needs attention" (suspended, uninstalled or permission
-  removed); the org's queued runs are skipped and the schedule leaves it alone until a
-  webhook or the reconciliation makes it active again.
-- 400 on a recent month: the org is not on the enhanced billing platform.
+- 400, 401 (after one fresh token), 403, 404 and 410 from the usage report or the
+  installation token: `usage.collection.refusals` tells apart "not available to this
+  org" (400 or 404 on the billing endpoint: the org is marked unavailable and asked
+  again a day later), a renamed org (followed, and the month collected again at once),
+  a deleted org, an uninstalled or suspended App, a missing permission (GitHub's
+  ``x-accepted-github-permissions``, recorded) and a retired endpoint; except for a
+  rename, the org's queued runs are skipped and the schedule leaves it alone until a
+  webhook, the reconciliation or the daily re-check says otherwise.
 - malformed data (bad JSON, an item that is not a usage line, a value the database
   refuses): the run fails with the reason and the month keeps its previous data.
 """
@@ -36,6 +39,7 @@ from django.utils import timezone
 from accounts.models import Installation, Organization
 from billingdash import github
 from usage import periods
+from usage.collection.availability import availability_record
 from usage.collection.extras import extras_collect
 from usage.collection.ingest import IngestResult, month_replace
 from usage.collection.locks import (
@@ -47,9 +51,10 @@ from usage.collection.locks import (
     lease_seconds,
     new_holder,
 )
+from usage.collection.refusals import Refused, installation_needs_attention, usage_refusal
 from usage.collection.runs import runs_skip_queued
 from usage.collection.selectors import installation_for_collection
-from usage.models import CollectionRun
+from usage.models import CollectionRun, EndpointAvailability
 
 log = logging.getLogger(__name__)
 State = CollectionRun.State
@@ -136,13 +141,6 @@ def _requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
     )
 
 
-def _needs_attention(installation: Installation, reason: str) -> None:
-    # Only an active installation: a webhook may already know better (deleted...).
-    Installation.objects.filter(pk=installation.pk, state=Installation.State.ACTIVE).update(
-        state=Installation.State.NEEDS_ATTENTION, state_reason=reason[:300]
-    )
-
-
 def _record_budget(installation: Installation, stats: github.CallStats) -> None:
     if stats.remaining is not None:
         Installation.objects.filter(pk=installation.pk).update(
@@ -175,10 +173,16 @@ def _collect_month(
         Organization.objects.filter(pk=org.pk).update(
             last_collected_at=now, billing_platform=Organization.BillingPlatform.ENHANCED
         )
+        availability_record(organization=org, endpoint=EndpointAvailability.Endpoint.USAGE)
+
+    def refused(error: github.GitHubError) -> Refused:
+        return Refused(
+            usage_refusal(organization=org, installation=installation, period=period, error=error)
+        )
 
     for attempt in (1, 2):
-        token = github.installation_token(installation.installation_id)
         try:
+            token = github.installation_token(installation.installation_id)
             if period == periods.current_month():
                 # Small and optional, read first: a rate limit here defers the run before
                 # the big download; their own failures never fail the run (see extras).
@@ -192,11 +196,13 @@ def _collect_month(
                 check=keeper.check,
                 before_commit=before_commit,
             )
-        except github.Unauthorized:
+        except github.Unauthorized as exc:
             # The cached token may have been revoked: forget it and try once with a new one.
             github.forget_installation_token(installation.installation_id)
             if attempt == 2:
-                raise
+                raise refused(exc) from exc
+        except (github.BadRequest, github.Forbidden, github.NotFound, github.Gone) as exc:
+            raise refused(exc) from exc
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -253,28 +259,27 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
                 return Step(retry_in=wait)
             _finish(run, State.FAILED, f"gave up after {run.attempts} attempts: {exc}", **calls)
             return Step()
+        except Refused as exc:
+            refusal, calls = exc.refusal, {"api_calls": F("api_calls") + stats.calls}
+            if refusal.retry_now:
+                # Renamed: the run is due again at once, under the org's new login.
+                _requeue(run, 0, refusal.reason, **calls)
+                return Step()
+            _finish(run, State.FAILED, refusal.reason, **calls)
+            if refusal.stop:
+                runs_skip_queued(organization_id=org.pk, reason=refusal.reason)
+                return Step(stop=True)
+            return Step()
         except (github.Unauthorized, github.Forbidden, github.NotFound) as exc:
+            # GitHub refused even the App's own calls that find out why (its JWT).
             reason = (
-                f"GitHub refused the installation token ({exc.status}): the App may be "
-                f"suspended, uninstalled or lack the Administration permission. {exc.message}"
+                f"GitHub refused the App ({exc.status}): the App may be suspended, "
+                f"uninstalled or lack the Administration permission. {exc.message}"
             )
-            _needs_attention(installation, reason)
+            installation_needs_attention(installation=installation, reason=reason)
             _finish(run, State.FAILED, reason, api_calls=F("api_calls") + stats.calls)
             runs_skip_queued(organization_id=org.pk, reason=reason)
             return Step(stop=True)
-        except github.BadRequest as exc:
-            calls = {"api_calls": F("api_calls") + stats.calls}
-            if run.period >= periods.previous_month():
-                # GitHub answers 400 to orgs not on the enhanced billing platform.
-                Organization.objects.filter(pk=org.pk).update(
-                    billing_platform=Organization.BillingPlatform.UNAVAILABLE
-                )
-                reason = f"not on GitHub's enhanced billing platform: {exc.message}"
-                _finish(run, State.FAILED, reason, **calls)
-                runs_skip_queued(organization_id=org.pk, reason=reason)
-                return Step(stop=True)
-            _finish(run, State.FAILED, f"GitHub refused this month: {exc}", **calls)
-            return Step()
         except (github.MalformedResponse, DataError) as exc:
             what = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else repr(exc)
             _finish(

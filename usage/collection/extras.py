@@ -2,8 +2,11 @@
 most every ``COLLECTION_EXTRAS_INTERVAL_SECONDS`` (a "refresh now" forces them).
 
 Not every org has them: GitHub answers 404 (or 403/400/422) where budgets or the
-summary are not available. That is recorded in `EndpointAvailability` and the endpoint
-is asked again only after ``COLLECTION_UNAVAILABLE_RECHECK_SECONDS``, not every hour.
+summary are not available. That is recorded in `EndpointAvailability` (GitHub's status,
+message and, on a 403, the permission it asked for; `usage.collection.availability`) and
+the endpoint is asked again only after ``COLLECTION_UNAVAILABLE_RECHECK_SECONDS``, not
+every hour. Products, SKUs and units are stored as GitHub's identifiers
+(`usage.vocabulary`), as the usage report's are.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billingdash import github
+from usage.collection.availability import availability_due, availability_record
 from usage.models import Budget, EndpointAvailability, OrgCollectionState, UsageSummary
 from usage.vocabulary import product_id, sku_id, unit_id
 
@@ -119,26 +123,6 @@ def budgets_store(*, organization: Organization, budgets: list[Mapping[str, Any]
     return len(rows)
 
 
-def _record(organization: Organization, endpoint: str, available: bool, detail: str) -> None:
-    now = timezone.now()
-    recheck = timedelta(seconds=settings.COLLECTION_UNAVAILABLE_RECHECK_SECONDS)
-    EndpointAvailability.objects.update_or_create(
-        organization=organization,
-        endpoint=endpoint,
-        defaults={
-            "available": available,
-            "checked_at": now,
-            "next_check_at": None if available else now + recheck,
-            "detail": detail[:300],
-        },
-    )
-
-
-def _due(organization: Organization, endpoint: str) -> bool:
-    row = EndpointAvailability.objects.filter(organization=organization, endpoint=endpoint).first()
-    return row is None or row.available or (row.next_check_at or timezone.now()) <= timezone.now()
-
-
 def extras_collect(*, organization: Organization, token: str, period: date) -> bool:
     """Read the summary of `period` and the budgets if due. Returns True when something
     was asked. Rate limits propagate (the caller decides); transient errors are logged
@@ -166,18 +150,18 @@ def extras_collect(*, organization: Organization, token: str, period: date) -> b
     ]
     complete = True
     for endpoint, fetch in steps:
-        if not _due(organization, endpoint):
+        if not availability_due(organization=organization, endpoint=endpoint):
             continue
         try:
             fetch()
         except UNAVAILABLE_ERRORS as exc:
             log.info("%s: %s not available (%s)", organization, endpoint, exc)
-            _record(organization, endpoint, False, str(exc))
+            availability_record(organization=organization, endpoint=endpoint, error=exc)
         except TRANSIENT_ERRORS as exc:
             log.warning("%s: reading %s failed, next time again: %s", organization, endpoint, exc)
             complete = False
         else:
-            _record(organization, endpoint, True, "")
+            availability_record(organization=organization, endpoint=endpoint)
     if complete:
         OrgCollectionState.objects.filter(organization=organization).update(
             extras_collected_at=timezone.now()

@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import BILLING_PERMISSION, BILLING_READABLE, Installation, Organization
 from usage import periods
-from usage.models import CollectionRun, OrgCollectionState
+from usage.models import CollectionRun, EndpointAvailability, OrgCollectionState
 
 
 def _readable_installations() -> Q:
@@ -28,6 +29,35 @@ def orgs_collectable(*, include_unavailable: bool = False) -> QuerySet[Organizat
     if not include_unavailable:
         orgs = orgs.exclude(billing_platform=Organization.BillingPlatform.UNAVAILABLE)
     return orgs.distinct().order_by("pk")
+
+
+def orgs_unavailable_due() -> QuerySet[Organization]:
+    """Orgs GitHub said cannot use the usage report (400/404), whose re-check is due:
+    ``COLLECTION_UNAVAILABLE_RECHECK_SECONDS`` after GitHub's last such answer."""
+    waiting = EndpointAvailability.objects.filter(
+        endpoint=EndpointAvailability.Endpoint.USAGE,
+        available=False,
+        next_check_at__gt=timezone.now(),
+    ).values("organization_id")
+    return (
+        orgs_collectable(include_unavailable=True)
+        .filter(billing_platform=Organization.BillingPlatform.UNAVAILABLE)
+        .exclude(pk__in=waiting)
+    )
+
+
+def org_usage_availability(*, organization: Organization) -> EndpointAvailability | None:
+    """What GitHub last answered to the org's usage report, when the answer was a
+    refusal (None: it answered, or was never refused): `status` (400, 403, 404),
+    `reason` (``not_available``, ``missing_permission``, ``refused``, ``org_deleted``),
+    `detail` (GitHub's message), `missing_permission` (GitHub's
+    ``x-accepted-github-permissions``), `checked_at` and `next_check_at` (when it is
+    asked again)."""
+    return EndpointAvailability.objects.filter(
+        organization=organization,
+        endpoint=EndpointAvailability.Endpoint.USAGE,
+        available=False,
+    ).first()
 
 
 def installation_for_collection(organization: Organization) -> Installation | None:

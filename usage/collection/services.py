@@ -26,6 +26,7 @@ from usage.collection.selectors import (
     installation_for_collection,
     org_final_months,
     orgs_collectable,
+    orgs_unavailable_due,
 )
 from usage.models import CollectionRun, OrgCollectionState
 
@@ -180,30 +181,38 @@ def orgs_schedule_period(*, period: date, trigger: str, include_unavailable: boo
     return queued
 
 
-def schedule_current_month() -> int:
-    return orgs_schedule_period(
-        period=periods.current_month(), trigger=CollectionRun.Trigger.SCHEDULE
-    )
-
-
-def schedule_previous_month() -> int:
-    """Daily: the previous month until the 10th (GitHub adjusts usage late), and the
-    current month of orgs not on the enhanced billing platform (asked again daily)."""
+def orgs_recheck_unavailable() -> int:
+    """Queue the current month of each org GitHub said cannot use the usage report once
+    its re-check is due (``COLLECTION_UNAVAILABLE_RECHECK_SECONDS`` after GitHub's
+    answer, a day): GitHub is asked about such an org about once a day, never hourly."""
     queued = 0
-    if periods.today().day <= 10:
-        queued += orgs_schedule_period(
-            period=periods.previous_month(), trigger=CollectionRun.Trigger.LATE
-        )
-    unavailable = orgs_collectable(include_unavailable=True).filter(
-        billing_platform=Organization.BillingPlatform.UNAVAILABLE
-    )
-    for organization in unavailable.iterator():
+    for organization in orgs_unavailable_due().iterator():
         queued += run_enqueue(
             organization=organization,
             period=periods.current_month(),
             trigger=CollectionRun.Trigger.SCHEDULE,
         )[1]
     return queued
+
+
+def schedule_current_month() -> int:
+    """Hourly: the current month of every collectable org, and the re-checks due of the
+    orgs that cannot use the usage report."""
+    queued = orgs_schedule_period(
+        period=periods.current_month(), trigger=CollectionRun.Trigger.SCHEDULE
+    )
+    return queued + orgs_recheck_unavailable()
+
+
+def schedule_previous_month() -> int:
+    """Daily: the previous month until the 10th (GitHub adjusts usage late), and the
+    re-checks due of orgs that cannot use the usage report."""
+    queued = 0
+    if periods.today().day <= 10:
+        queued += orgs_schedule_period(
+            period=periods.previous_month(), trigger=CollectionRun.Trigger.LATE
+        )
+    return queued + orgs_recheck_unavailable()
 
 
 def runs_sweep_stale() -> int:
