@@ -55,11 +55,12 @@ def test_filters_live_in_the_url(client, acme, people):
     response, html = html_of(client, people["olivia"], f"/orgs/acme-corp/{query}")
     f = response.context["filters"]
     assert (f.range, f.start, f.end) == ("custom", start, end)
-    assert (f.product, f.sku, f.repository) == ("actions", "Actions Linux", "acme-corp/api")
+    # GitHub's display name of the SKU selects its identifier, the one spelling stored.
+    assert (f.product, f.sku, f.repository) == ("actions", "actions_linux", "acme-corp/api")
     assert '<option value="custom" selected>' in html
     assert f'name="start" value="{start}"' in html and f'name="end" value="{end}"' in html
     assert '<option value="actions" selected>' in html
-    assert '<option value="Actions Linux" selected>' in html
+    assert '<option value="actions_linux" selected>' in html
     assert 'name="repository" value="acme-corp/api"' in html
     kept = f"start={start}&amp;end={end}&amp;range=custom&amp;product=actions"
     assert f"/orgs/acme-corp/usage.csv?{kept}" in html  # the CSV of exactly this view

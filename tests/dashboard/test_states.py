@@ -97,7 +97,8 @@ def test_github_refusing_the_installation(client, dash, people):
     collect(org, [], expect_success=False)
     _, html = dashboard(client, people["olivia"], "acme-corp")
     assert_no_charts(html)
-    assert 'data-empty="blocked"' in html and "needs attention" in html
+    # GitHub's installation object says why: suspended by an owner.
+    assert 'data-empty="blocked"' in html and "An owner suspended the billingdash App" in html
     assert "The last collection failed" in html
 
 

@@ -39,7 +39,7 @@ def test_status_classes():
     assert type(classify(500)) is github.ServerError
     assert type(classify(503)) is github.ServerError
     assert type(classify(409)) is github.GitHubError
-    assert type(classify(410)) is github.GitHubError
+    assert type(classify(410)) is github.Gone  # a retired endpoint
 
 
 def test_error_carries_github_fields():

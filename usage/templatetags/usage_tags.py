@@ -1,5 +1,7 @@
 """Display helpers of the usage pages: money and quantities (display only, rounded),
-product colours, sparklines (inline SVG, numbers only), sort links."""
+product colours, sparklines (inline SVG, numbers only), sort links, and the names of
+products, SKUs and units for people (`usage.vocabulary`: ``{{ row.sku|sku_label }}``
+shows "Actions Linux" for the stored ``actions_linux``)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from usage import vocabulary
 from usage.reporting import chart_base, formatting
 
 register = template.Library()
@@ -30,6 +33,21 @@ def number(value: Decimal | None) -> str:
 def exact(value: Decimal | None) -> str:
     """A stored decimal in full, without trailing zeros (prices per unit)."""
     return "—" if value is None else formatting.plain_decimal(value)
+
+
+@register.filter
+def product_label(value: str) -> str:
+    return vocabulary.product_label(str(value or ""))
+
+
+@register.filter
+def sku_label(value: str) -> str:
+    return vocabulary.sku_label(str(value or ""))
+
+
+@register.filter
+def unit_label(value: str) -> str:
+    return vocabulary.unit_label(str(value or ""))
 
 
 @register.filter
