@@ -295,6 +295,10 @@ COLLECTION_UNAVAILABLE_RECHECK_SECONDS = env.int(
 # The sweeper re-sends a queued run that is due and has waited this long.
 COLLECTION_STALE_QUEUED_SECONDS = env.int("COLLECTION_STALE_QUEUED_SECONDS", default=900)
 
+# --- Health ---------------------------------------------------------------------------
+# /healthz keeps its answer this long per process (a burst of calls costs one check).
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
+
 # --- Alerts (alerts app): channels, delivery, e-mail -----------------------------------
 # Absolute links in messages sent from workers (no request there): the unsubscribe link
 # of every alert e-mail. Mail clients only offer one-click unsubscribe for https links.

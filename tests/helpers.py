@@ -11,15 +11,21 @@ own fixtures and calls these).
   the installation half of that.
 - `free_port()`, `celery_broker(url)`: a port nobody listens on, and this process's
   Celery app publishing to another broker meanwhile.
+- `processes(folder)`: start long-running children (gunicorn, a worker, beat) that
+  share this run's clock, each logging to a file; all stopped at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from accounts.models import Installation, Organization
@@ -143,3 +149,63 @@ def celery_broker(url: str) -> Iterator[None]:
     finally:
         celery_app.conf.broker_url = saved
         _reset_broker_pools()
+
+
+# --- processes of a test's own -----------------------------------------------------------
+
+
+class Processes:
+    """Children started with `start` (``python -m <module> args`` on this run's clock,
+    tests/clock.py), each in its own process group with its log in `folder`."""
+
+    def __init__(self, folder: Path, cwd: Path) -> None:
+        self.folder, self.cwd = folder, cwd
+        self.started: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, module: str, *args: str, env: dict[str, str]) -> subprocess.Popen:
+        from tests import clock
+
+        log = (self.folder / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            clock.command(module, *args),
+            cwd=self.cwd,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.started.append((name, process))
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logs(self, tail: int = 3000) -> str:
+        return "\n".join(f"--- {n} ---\n{self.log(n)[-tail:]}" for n, _ in self.started)
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for _, p in self.started)
+
+    def stop(self) -> None:
+        for _, process in reversed(self.started):
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for _, process in self.started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@contextlib.contextmanager
+def processes(folder: Path, cwd: Path) -> Iterator[Processes]:
+    started = Processes(folder, cwd)
+    try:
+        yield started
+    finally:
+        started.stop()
