@@ -11,6 +11,8 @@ own fixtures and calls these).
   the installation half of that.
 - `free_port()`, `celery_broker(url)`: a port nobody listens on, and this process's
   Celery app publishing to another broker meanwhile.
+- `scratch_database()`: an empty PostgreSQL database of the test's own (its URL),
+  dropped afterwards.
 - `processes(folder)`: start long-running children (gunicorn, a worker, beat) that
   share this run's clock, each logging to a file; all stopped at the end.
 """
@@ -209,3 +211,30 @@ def processes(folder: Path, cwd: Path) -> Iterator[Processes]:
         yield started
     finally:
         started.stop()
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """An empty database named ``<prefix>_<pid>_<random>`` on the suite's PostgreSQL
+    (the one DATABASE_URL names); yields its URL and drops it afterwards."""
+    import uuid
+
+    import psycopg
+    from django.conf import settings
+
+    from tests.conftest import _database_url, require_service
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        require_service(False, "PostgreSQL (DATABASE_URL)")
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _database_url().rsplit("/", 1)[0] + "/postgres"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        require_service(False, f"PostgreSQL that lets this role create a database ({exc})")
+    try:
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

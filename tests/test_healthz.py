@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import psycopg
 import pytest
 import redis
 import requests
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -27,7 +25,7 @@ from django.utils import timezone
 from billingdash import healthz
 from billingdash.heartbeat import heartbeat_record
 from tests.conftest import _database_url, require_service
-from tests.helpers import free_port, processes, wait_for
+from tests.helpers import free_port, processes, scratch_database, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,28 +111,14 @@ def test_healthz_answers_503_when_the_database_is_down():
 
 
 @pytest.fixture
-def scratch_database(django_db_blocker):
-    """A database of this test's own on the suite's PostgreSQL, dropped afterwards."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL")
-    name = f"healthz_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = _database_url().rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        require_service(False, f"PostgreSQL that can create a database ({exc})")
-    try:
-        yield admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def scratch_db():
+    with scratch_database("healthz") as url:
+        yield url
 
 
-def test_healthz_names_the_tables_and_migrations_a_database_lacks(scratch_database):
+def test_healthz_names_the_tables_and_migrations_a_database_lacks(scratch_db):
     # Never migrated: it answers, but nothing the site needs is there.
-    answer = _healthz_in_a_process(scratch_database)
+    answer = _healthz_in_a_process(scratch_db)
     assert answer["status"] == 503 and answer["body"]["status"] == "down"
     database = answer["body"]["database"]
     assert database["ok"] is False
@@ -144,7 +128,7 @@ def test_healthz_names_the_tables_and_migrations_a_database_lacks(scratch_databa
     assert "usage.0001_initial" in database["unapplied_migrations"]
 
     # Migrated: ready.
-    env = {**os.environ, "DATABASE_URL": scratch_database, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": scratch_db, "LOG_LEVEL": "WARNING"}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -153,18 +137,18 @@ def test_healthz_names_the_tables_and_migrations_a_database_lacks(scratch_databa
         capture_output=True,
         timeout=300,
     )
-    answer = _healthz_in_a_process(scratch_database)
+    answer = _healthz_in_a_process(scratch_db)
     assert answer["status"] == 200, answer
     assert answer["body"]["database"]["ok"] is True
 
     # A cache table gone (`createcachetable` skipped on an old deploy), a migration not
     # applied (new code before `migrate`): named, and 503 until fixed.
-    with psycopg.connect(scratch_database, autocommit=True) as conn:
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
         conn.execute("DROP TABLE billingdash_cache")
         conn.execute(
             "DELETE FROM django_migrations WHERE app = 'usage' AND name = '0006_vocabulary'"
         )
-    answer = _healthz_in_a_process(scratch_database)
+    answer = _healthz_in_a_process(scratch_db)
     assert answer["status"] == 503
     database = answer["body"]["database"]
     assert database["missing_tables"] == ["billingdash_cache"]
