@@ -9,7 +9,7 @@ import pytest
 
 from billingdash import github
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 # The last day of the previous month: a whole month of usage exists in the simulator.
 LAST_MONTH = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
@@ -52,7 +52,9 @@ def test_usage_stream_one_day_and_case_insensitive_org(gh, user_token):
 
 def test_usage_stream_is_lazy_and_counts_one_call(gh, user_token, api_log):
     token = user_token("olivia")
-    stream = github.iter_billing_usage(token, "acme-corp", year=2026, month=1)
+    stream = github.iter_billing_usage(
+        token, "acme-corp", year=LAST_MONTH.year, month=LAST_MONTH.month
+    )
     assert api_log() == []  # nothing sent until iterated
     with github.track_calls() as stats:
         next(stream)
