@@ -62,7 +62,7 @@ def float_text(units: int, decimals: int, approx: float) -> str:
 class FloatPrinter:
     """Memoised `float_text` for one report (the same minutes at the same price recur)."""
 
-    def __init__(self, limit: int = 200_000) -> None:
+    def __init__(self, limit: int = 20_000) -> None:
         self._memo: dict[tuple[int, int, float], str] = {}
         self._limit = limit
 
