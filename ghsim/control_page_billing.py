@@ -28,7 +28,8 @@ def section(st: State) -> str:
         dialect = st.org_dialect(org)
         other = next(d for d in DIALECTS if d != dialect)
         refused = st.org_refuses_installation_tokens(org)
-        plan = st.plan(org)
+        # Only orgs with spikes need their plan (a big org's takes a moment to build).
+        plan = st.plan(org) if st.spikes.get(org.id) else None
         spikes = "".join(
             f"<li>{e(s.day)} <code>{e(s.sku)}</code> x{e(s.factor)}"
             f"{' in ' + e(s.repository) if s.repository else ''}"
