@@ -4,7 +4,6 @@ pointed at it, orgs installed on both sides, real Celery worker processes (the s
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -201,10 +200,10 @@ def installation_of(org: Organization) -> Installation:
 
 # --- GitHub's dialects, and collection in this process -------------------------------------
 
-#: The simulator's dialects and the status each answers an org without the enhanced
-#: billing platform: the REST description documents 400, the real API answers 404.
+#: The simulator's dialects (ghsim/dialects.py) and the status each answers an org
+#: without the enhanced billing platform: the REST description documents 400, the real
+#: API answers 404.
 DIALECTS = {"documented": 400, "observed": 404}
-NATIVE_DIALECTS = importlib.util.find_spec("ghsim.dialects") is not None
 
 
 @pytest.fixture
@@ -218,9 +217,4 @@ def gh_in_process(gh, settings):
 
 def not_enhanced_org(sim, login: str, dialect: str) -> Organization:
     """An org without the enhanced billing platform, the App installed, in `dialect`."""
-    org = mirror_installed_org(sim, login, repos=2, enhanced_billing=False, dialect=dialect)
-    if dialect == "observed" and not NATIVE_DIALECTS:
-        # A simulator without dialects answers the documented 400: make it the real 404.
-        billing = rf"^/organizations/{login}/settings/billing/(usage|usage/summary)$"
-        sim.control.fault("status", billing, status=404)
-    return org
+    return mirror_installed_org(sim, login, repos=2, enhanced_billing=False, dialect=dialect)

@@ -150,9 +150,9 @@ def test_a_retired_endpoint_fails_the_run_with_a_clear_message(gh_in_process):
         "status",
         r"^/organizations/moved-org/settings/billing/usage$",
         status=410,
-        message="This endpoint has been moved",
+        message="This endpoint has been moved.",
     )
     run = collect(org)
     assert run.state == State.FAILED
-    assert 'GitHub retired this endpoint (410 Gone: "This endpoint has been moved")' in run.error
+    assert 'GitHub retired this endpoint (410 Gone: "This endpoint has been moved.")' in run.error
     assert installation_of(org).state == Installation.State.ACTIVE
