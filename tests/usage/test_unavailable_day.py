@@ -6,6 +6,7 @@ installations every 15 minutes), and every run due is collected in this process.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 import time_machine
 
 from accounts.installations.services import installations_reconcile
+from billingdash.github import clock as github_clock
 from usage import periods
 from usage.collection.collect import org_collect_due
 from usage.collection.services import (
@@ -26,6 +28,18 @@ from usage.models import CollectionRun
 from .conftest import DIALECTS, installation_of, not_enhanced_org
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+
+
+@contextlib.contextmanager
+def github_clock_forgotten():
+    """GitHub's clock as the client observed it (Date headers) is left behind with the
+    simulated days: later tests learn it afresh."""
+    try:
+        yield
+    finally:
+        github_clock.forget()
+
+
 STEP = timedelta(minutes=5)
 HOURS = 48
 
@@ -47,7 +61,7 @@ def test_github_is_asked_a_few_times_a_day_about_an_org_that_cannot_use_the_repo
     start = datetime.combine(periods.today(), time(0, 0), tzinfo=UTC)
     seq = max((r["seq"] for r in sim.control.requests_log()), default=0)
 
-    with time_machine.travel(start, tick=False) as traveller:
+    with time_machine.travel(start, tick=False) as traveller, github_clock_forgotten():
         sim.control.set_clock(start.isoformat())
         org_backfill_start(organization=org)  # the install
         org_collect_due(organization_id=org.pk, holder="day")
