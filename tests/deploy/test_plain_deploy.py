@@ -1,7 +1,8 @@
 """A plain deployment, the way Django sites are usually deployed: a fresh database,
-``manage.py migrate`` and ``collectstatic`` (no other manage.py step), then gunicorn
-(DEBUG off, the deployment's own settings), one Celery worker and beat as processes,
-against the GitHub simulator over HTTP.
+``manage.py migrate`` and ``collectstatic`` (no other manage.py step), gunicorn (DEBUG
+off, the deployment's own settings), one Celery worker and beat as processes, against
+the GitHub simulator over HTTP. The worker and beat start once the database is migrated
+(they need no static files), gunicorn once the static files are collected.
 
 olivia signs in through the simulator's login (a `requests.Session` following the
 OAuth redirects), installs the App on globex through the wizard and the simulator's
@@ -99,14 +100,8 @@ def test_migrate_collectstatic_gunicorn_worker_beat_install_collect_show(redis_u
     ):
         env = deployment_env(sim, app, base, database_url, redis_url, tmp_path)
         manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
-        started.start(
-            "gunicorn",
-            "gunicorn",
-            "billingdash.wsgi",
-            *("-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120"),
-            env=env,
-        )
+        # The worker and beat need the database only (their hosts or containers often
+        # skip collectstatic); the web server needs the collected static files too.
         queue = env["CELERY_TASK_DEFAULT_QUEUE"]
         started.start(
             "worker",
@@ -120,6 +115,14 @@ def test_migrate_collectstatic_gunicorn_worker_beat_install_collect_show(redis_u
             "celery",
             *("-A", "billingdash", "beat", "-l", "INFO"),
             *("-s", env["CELERY_BEAT_SCHEDULE_FILENAME"]),
+            env=env,
+        )
+        manage("collectstatic", "--noinput", env=env)
+        started.start(
+            "gunicorn",
+            "gunicorn",
+            "billingdash.wsgi",
+            *("-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120"),
             env=env,
         )
 
@@ -182,6 +185,13 @@ def test_migrate_collectstatic_gunicorn_worker_beat_install_collect_show(redis_u
         static = re.search(r'href="(/static/css/app\.[0-9a-f]+\.css)"', dashboard.text)
         assert static, "collectstatic's hashed names are served (DEBUG off)"
         assert browser.get(base + static.group(1), timeout=30).status_code == 200
+        # Only hashed files are kept (WHITENOISE_KEEP_ONLY_HASHED_FILES): every page names
+        # them so, the staff admin's included.
+        admin = browser.get(f"{base}/admin/login/", timeout=30).text
+        scripts = re.findall(r'(?:href|src)="(/static/[^"]+)"', dashboard.text + admin)
+        assert scripts and all(
+            browser.get(base + path, timeout=30).status_code == 200 for path in scripts
+        ), scripts
 
         # Beat's heartbeat ran on the worker: /healthz says so, with nothing missing.
         def healthy() -> dict | None:

@@ -23,7 +23,7 @@ from usage.models import CollectionRun, EndpointAvailability, UsageItem
 from .conftest import DIALECTS, installation_of, not_enhanced_org, usage_calls
 from .test_collect_worker import assert_month_matches_simulator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 State = CollectionRun.State
 Reason = EndpointAvailability.Reason
 
