@@ -6,6 +6,7 @@ defaults are safe for development. The README documents each variable.
 
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +21,9 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 # A fixed, public key for development only; with DEBUG off it is refused below.
 DEV_TOKEN_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlISE="
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: an unset environment must never run with the published development keys
+# below. `make demo`, the tests and the benchmarks set DEBUG=true themselves.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -29,7 +32,8 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[DEV_TOKEN_KEY
 if not DEBUG:
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a long random value when DEBUG is off."
+            "SECRET_KEY must be set to a long random value when DEBUG is off (DEBUG is off "
+            "unless set; for a development server set DEBUG=true, as `make demo` does)."
         )
     if not TOKEN_ENCRYPTION_KEYS or DEV_TOKEN_KEY in TOKEN_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
@@ -166,10 +170,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+_TRUST_PROXY_SSL_HEADER = env.bool("SECURE_PROXY_SSL_HEADER", default=False)
+if _TRUST_PROXY_SSL_HEADER:
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+
+def github_avatar_origin(web_url: str) -> str:
+    """Where GitHub serves avatars: github.com's come from avatars.githubusercontent.com,
+    GitHub Enterprise Server's (and the simulator's) from its own origin."""
+    parts = urlsplit(web_url)
+    if (parts.hostname or "").lower() in ("github.com", "www.github.com"):
+        return "https://avatars.githubusercontent.com"
+    return f"{parts.scheme}://{parts.netloc}"
+
 
 # Content-Security-Policy (django-csp 4): no inline script or style, no eval; plotly.js
 # is served from our own static files in its "strict" build, which needs no eval.
@@ -178,7 +193,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https://avatars.githubusercontent.com", "https:"],
+        # The site and GitHub's avatars (set below from GITHUB_WEB_URL), nothing else.
+        "img-src": ["'self'"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
@@ -188,16 +204,33 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# django-axes throttles the staff admin login against password guessing.
+# django-axes throttles the staff admin login (/admin/login/) against password guessing,
+# and nothing else: its backend, handler and lock-out apply to admin requests only
+# (accounts/signin/throttle.py), so failures there never lock GitHub sign-in.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "accounts.signin.throttle.AdminLoginHandler"
+# The client's address: REMOTE_ADDR, or behind AXES_PROXY_COUNT proxies the address the
+# first of them added to X-Forwarded-For (accounts.signin.throttle.client_ip). Not named
+# AXES_PROXY_COUNT inside Django: axes warns about that (deprecated) name of its own.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.throttle.client_ip"
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+if (_TRUST_PROXY_SSL_HEADER or USE_X_FORWARDED_HOST) and TRUSTED_PROXY_COUNT < 1:
+    # Behind a proxy every request comes from the proxy's address: one guessed password
+    # too many would lock every staff member out, and throttling would see no client.
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER or USE_X_FORWARDED_HOST is set, so billingdash runs behind "
+        "a proxy, but AXES_PROXY_COUNT is 0: set AXES_PROXY_COUNT to the number of proxies "
+        "in front of billingdash (1 for one proxy) so that login throttling sees the "
+        "client's address in X-Forwarded-For."
+    )
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.signin.throttle.AdminLoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.signin.backends.GitHubAppSignIn",
     "accounts.signin.backends.GitHubOAuthSignIn",
@@ -266,11 +299,11 @@ SOCIAL_AUTH_PIPELINE = (
     "accounts.signin.pipeline.sync_memberships",
 )
 # GitHub's web origin in the CSP: the sign-in form POSTs here and is redirected to GitHub's
-# authorize page (browsers apply form-action to that redirect), and GitHub Enterprise
-# Server (and the simulator) serve avatars from it.
-for _directive in ("form-action", "img-src"):
-    if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive]:
-        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(GITHUB_WEB_URL)
+# authorize page (browsers apply form-action to that redirect). Avatars come from GitHub's
+# avatar host (github.com) or from GitHub Enterprise Server's (the simulator's) own origin.
+if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(GITHUB_WEB_URL)
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(github_avatar_origin(GITHUB_WEB_URL))
 # Tracebacks on debug pages and error reports never show a token or key.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "billingdash.reporting.RedactingExceptionReporterFilter"
 
