@@ -13,4 +13,4 @@ import os
 os.environ["DEBUG"] = "true"
 os.environ["DJANGO_SETTINGS_MODULE"] = "billingdash.settings"
 
-from billingdash.settings import *  # noqa: E402, F403
+from billingdash.settings import *  # noqa: F403

@@ -180,8 +180,8 @@ def outside(client, method, url, data, *, login, installation_id):
     if method == "post":
         data = {k: v.format(login=login) for k, v in data.items()}
         response = client.post(url, data)
-        if response.status_code == 302:
-            response = client.get(response["Location"])
+        if response.status_code == 302 and response["Location"].startswith("/install/"):
+            response = client.get(response["Location"])  # where the form leads
         return response
     return client.get(url)
 
