@@ -249,6 +249,10 @@ GITHUB_APP_PRIVATE_KEY_PATH = env.str("GITHUB_APP_PRIVATE_KEY_PATH", default="")
 if not GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_PATH:
     GITHUB_APP_PRIVATE_KEY = Path(GITHUB_APP_PRIVATE_KEY_PATH).read_text()
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+# Webhook bodies over this are refused (413) before they are read or their signature is
+# checked. The App's events are a few KB; GitHub's own cap (25 MB) is far too much to read
+# for an unauthenticated caller.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
 GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
 GITHUB_HTTP_CONNECT_TIMEOUT = env.float("GITHUB_HTTP_CONNECT_TIMEOUT", default=5.0)
