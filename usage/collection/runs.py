@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils import timezone
 
 from billingdash.logging import redact
-
 from usage.models import CollectionRun
 
 
