@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.signin.middleware.SessionLifetimeMiddleware",
     "accounts.signin.middleware.SessionRevocationMiddleware",
     "accounts.signin.middleware.SignInErrorMiddleware",
     "billingdash.unavailable.DatabaseUnavailableMiddleware",
@@ -157,6 +158,14 @@ LOGIN_REDIRECT_URL = "org_list"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Security --------------------------------------------------------------------
+# Sessions end after an idle time and at an absolute lifetime, both shorter for staff,
+# enforced on every request (accounts.signin.middleware.SessionLifetimeMiddleware); the
+# cookie and the stored session never outlive the longest of them.
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)
+SESSION_STAFF_ABSOLUTE_SECONDS = env.int("SESSION_STAFF_ABSOLUTE_SECONDS", default=4 * 3600)
+SESSION_STAFF_IDLE_SECONDS = env.int("SESSION_STAFF_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_SECONDS, SESSION_STAFF_ABSOLUTE_SECONDS)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -16,6 +16,12 @@ from tests.factories import StaffUserFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _roles_stay_fresh(settings):
+    """No role re-read from GitHub (there is none here) while the clock moves."""
+    settings.MEMBERSHIP_TTL_SECONDS = 10**7
+
+
 def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
