@@ -281,6 +281,20 @@ REFRESH_COOLDOWN_SECONDS = env.int("REFRESH_COOLDOWN_SECONDS", default=300)
 INSTALL_STATE_MAX_AGE_SECONDS = env.int("INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
 BACKFILL_MONTHS = env.int("BACKFILL_MONTHS", default=24)
 
+# --- Retention (README "Security": what is kept, for how long) -------------------------
+# An organization whose App was uninstalled keeps its data this many days (an owner may
+# install it again), then it is deleted (accounts.installations.retention).
+ORG_DATA_RETENTION_DAYS = env.int("ORG_DATA_RETENTION_DAYS", default=30)
+# Usage older than this many months (this one included) is deleted (usage.collection.
+# retention). A backfill would collect again what the purge deletes: not shorter.
+USAGE_RETENTION_MONTHS = env.int("USAGE_RETENTION_MONTHS", default=36)
+if USAGE_RETENTION_MONTHS < BACKFILL_MONTHS:
+    raise ImproperlyConfigured(
+        f"USAGE_RETENTION_MONTHS ({USAGE_RETENTION_MONTHS}) is shorter than BACKFILL_MONTHS "
+        f"({BACKFILL_MONTHS}): every backfill would collect again what the purge deletes. "
+        "Raise USAGE_RETENTION_MONTHS or lower BACKFILL_MONTHS."
+    )
+
 # --- Sign-in (social-auth) -----------------------------------------------------------
 # Backends `github-app` and `github-oauth` (accounts/backends.py) read the GITHUB_* values
 # above when called; GITHUB_SIGNIN_CLIENT picks the one /login/ offers. Tokens never go

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.installations.retention import org_data_deletion_date
 from accounts.models import AuditEvent, Installation, Organization, User, grants_billing
 from accounts.tokens import GitHubAuthorizationLost, with_user_token
 from billingdash import github
@@ -99,6 +100,12 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
             f"{_uninstalled_by(inst)}, so billingdash can no longer read its billing. "
             "An owner must install it again."
         )
+        due = org_data_deletion_date(organization=organization)
+        if due is not None:
+            words += (
+                f" billingdash deletes the billing data it keeps of {login} on "
+                f"{date_format(due, 'j F Y')}, unless an owner installs the App again before."
+            )
         return InstallationStatus("uninstalled", words, iid)
     if state == Installation.State.SUSPENDED:
         words = (
