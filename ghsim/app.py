@@ -18,13 +18,17 @@ from flask import Flask, Response, g, request
 
 from ghsim import (
     control_page,
+    pats,
     routes_api,
     routes_app,
     routes_billing,
     routes_control,
+    routes_control_billing,
     routes_copilot,
     routes_grants,
+    routes_hooks,
     routes_install,
+    routes_legacy,
     routes_reports,
     routes_web,
 )
@@ -79,16 +83,20 @@ def create_app(config: SimConfig) -> Flask:
         routes_billing,
         routes_copilot,
         routes_reports,
+        routes_legacy,
+        routes_hooks,
         routes_app,
         routes_grants,
         routes_api,
         routes_web,
         routes_install,
         routes_control,
+        routes_control_billing,
         control_page,
     ):
         app.register_blueprint(module.bp)
     app.before_request(_before)
+    pats.register(app)
     app.after_request(_after)
     app.register_error_handler(ApiError, error_response)
     app.register_error_handler(404, _not_found)
@@ -217,12 +225,15 @@ def _api_headers(st: State, resp: Response) -> None:
     h["x-ratelimit-used"] = str(min(bucket.used, bucket.limit))
     h["x-ratelimit-reset"] = str(bucket.reset)
     h["x-ratelimit-resource"] = "core"
-    if c.kind == "gho" and not c.error:
+    if c.kind in ("gho", pats.CLASSIC) and not c.error:
         h["x-oauth-scopes"] = ", ".join(c.scopes)
         if g.accepted_scopes is not None:
             h["x-accepted-oauth-scopes"] = g.accepted_scopes
-    if c.kind in ("ghu", "ghs") and g.accepted_permissions:
+    if c.kind in ("ghu", "ghs", pats.FINE_GRAINED) and g.accepted_permissions:
         h["x-accepted-github-permissions"] = g.accepted_permissions
+    expires = pats.expiration_header(c.token) if c.kind in pats.PAT_KINDS else None
+    if expires and not c.error:
+        h["github-authentication-token-expiration"] = expires
 
 
 def _mangle(resp: Response, fault: Fault) -> None:

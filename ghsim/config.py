@@ -40,6 +40,17 @@ def _rand(n: int, alphabet: str = _ALNUM) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
+def _dialect(value: str | None) -> str:
+    value = (value or "observed").strip().lower()
+    if value not in ("observed", "documented"):
+        raise ConfigError(f"SIM_DIALECT must be 'observed' or 'documented', not {value!r}")
+    return value
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def public_key_from_private(private_pem: str) -> str:
     """Derive the PEM public key (SubjectPublicKeyInfo) from a PEM private key."""
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
@@ -88,6 +99,11 @@ class SimConfig:
     unauthenticated_rate_limit: int = UNAUTHENTICATED_LIMIT
     #: None: GitHub's formula (5,000 + 50 per repo/user over 20, max 12,500)
     installation_rate_limit: int | None = None
+    #: SIM_DIALECT: how the enhanced billing endpoints answer orgs that do not choose
+    #: ("observed": like published real answers; "documented": like GitHub's description)
+    dialect: str = "observed"
+    #: SIM_BILLING_REFUSES_INSTALLATION_TOKENS: billing endpoints refuse ghs_ tokens (403)
+    billing_refuses_installation_tokens: bool = False
 
     @classmethod
     def generate(cls, **overrides: object) -> tuple[SimConfig, str]:
@@ -158,6 +174,10 @@ class SimConfig:
             seed=int(env.get("SIM_SEED", "1") or 1),
             clock_offset=offset,
             usage_cache_bytes=int(float(env.get("SIM_USAGE_CACHE_MB") or 0) * 1_000_000),
+            dialect=_dialect(env.get("SIM_DIALECT")),
+            billing_refuses_installation_tokens=_flag(
+                env.get("SIM_BILLING_REFUSES_INSTALLATION_TOKENS")
+            ),
         )
 
     def client_kind(self, client_id: str | None) -> str | None:

@@ -1,12 +1,13 @@
 """`GET /_sim/`: a small HTML control page for the demo (personas, orgs, installations,
-install requests, faults, clock) with buttons posting to `POST /_sim/ui`."""
+install requests, faults, clock, billing switches and spikes) with buttons posting to
+`POST /_sim/ui`."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 
-from ghsim import actions
+from ghsim import actions, control_page_billing
 from ghsim.apiutil import state
 from ghsim.clock import iso
 from ghsim.faults import FaultError
@@ -65,6 +66,7 @@ def control_page() -> ResponseReturnValue:
             for f in st.faults.list()
         )
         now = iso(st.clock.now())
+        billing = control_page_billing.section(st)
     fault_form = (
         "<form method='post' action='/_sim/ui'>"
         + hidden(op="fault")
@@ -94,6 +96,7 @@ def control_page() -> ResponseReturnValue:
         + _button("reset", "Reset world", "danger")
         + f"<h2>Personas</h2><table>{users}</table>"
         + f"<h2>Organizations</h2><table>{''.join(orgs)}</table>"
+        + billing
         + f"<h2>Install requests</h2><table>{requests_rows or '<tr><td>None</td></tr>'}</table>"
         + f"<h2>Faults</h2><table>{faults or '<tr><td>None</td></tr>'}</table>{fault_form}"
     )
@@ -134,6 +137,8 @@ def control_action() -> ResponseReturnValue:
             elif op == "fault":
                 spec = {k: v for k, v in f.items() if k != "op" and v}
                 st.faults.add(spec)
+            elif op in control_page_billing.OPS:
+                control_page_billing.handle(st, op, f)
     except (actions.ActionError, FaultError, ValueError) as exc:
         return page("Error", f"<p>{e(exc)}</p><p><a href='/_sim/'>Back</a></p>", 400)
     return redirect("/_sim/")

@@ -49,6 +49,10 @@ class Org:
     budgets: int
     copilot_seats: int
     copilot_plan: str
+    #: "observed" | "documented" | None (the world's default); see ghsim/dialects.py
+    dialect: str | None = None
+    #: billing endpoints refuse installation tokens; None: the world's default
+    refuses_installation_tokens: bool | None = None
 
     @property
     def node_id(self) -> str:

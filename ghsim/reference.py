@@ -16,6 +16,7 @@ from typing import Any
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
 EXAMPLES = SPEC_DIR / "examples"
 OPENAPI = SPEC_DIR / "openapi-subset.json"
+LEGACY_BILLING = SPEC_DIR / "openapi-subset-legacy-billing.json"
 PERMISSIONS = SPEC_DIR / "permissions.json"
 MANIFEST = SPEC_DIR / "MANIFEST.sha256"
 

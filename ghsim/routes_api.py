@@ -6,6 +6,8 @@ Visibility rules (the point of the simulator):
 - A classic OAuth token (gho_) sees every org of the user if it has `read:org` (or
   `user`, `write:org`, `admin:org`); without those scopes GitHub answers 403.
 - Installation tokens (ghs_) are refused on /user endpoints.
+- Classic personal access tokens (ghp_) follow the classic OAuth rules; fine-grained ones
+  (github_pat_): ghsim/pats.py.
 - Billing managers are not org members: they are absent from /user/orgs and from
   /orgs/{org}/members, but /user/memberships/orgs reports `role: billing_manager`.
 """
@@ -43,6 +45,7 @@ D_ORG_MEMBERSHIP = (
 D_USER_INST = "https://docs.github.com/rest/apps/installations#list-app-installations-accessible-to-the-user-access-token"
 D_RATE = "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
 ORG_SCOPES = ("read:org", "write:org", "admin:org")
+CLASSIC = ("gho", "ghp")  # classic OAuth App tokens and classic personal access tokens
 USER_ORGS_SCOPES = "admin:org, read:org, repo, user, write:org"
 
 
@@ -65,7 +68,7 @@ def app_sees(org: Org) -> bool:
 def oauth_org_scope(doc: str) -> None:
     g.accepted_scopes = USER_ORGS_SCOPES
     c = caller()
-    if c.kind == "gho" and not set(c.scopes) & {*ORG_SCOPES, "user"}:
+    if c.kind in CLASSIC and not set(c.scopes) & {*ORG_SCOPES, "user"}:
         raise ApiError(
             403, "Resource not accessible by OAuth app: needs read:org or user scope", doc
         )
@@ -86,9 +89,9 @@ def visible_memberships(user: User) -> list[Membership]:
 def get_user() -> ResponseReturnValue:
     user = require_user_token(D_USER)
     c = caller()
-    if c.kind == "gho":
+    if c.kind in CLASSIC:
         g.accepted_scopes = ""
-    private = c.kind == "ghu" or "user" in c.scopes
+    private = c.kind in ("ghu", "github_pat") or "user" in c.scopes
     with state().lock:
         return json_response(render.user_full(state().urls(), user, private))
 
@@ -171,7 +174,7 @@ def get_org(org_login: str) -> ResponseReturnValue:
         m = st.membership(org, c.user)
         owner = m is not None and m.role == "admin" and m.state == "active"
         full = plan = False
-        if c.kind == "gho":
+        if c.kind in CLASSIC:
             g.accepted_scopes = "admin:org, read:org, repo, user, write:org"
             full = plan = owner and "admin:org" in c.scopes
         elif c.kind == "ghu":
@@ -201,7 +204,7 @@ def can_see_private_members(org: Org) -> bool:
     m = st.membership(org, c.user)
     if m is None or not m.is_member:
         return False
-    if c.kind == "gho":
+    if c.kind in CLASSIC:
         return bool(set(c.scopes) & {*ORG_SCOPES, "user", "repo"})
     if c.kind == "ghu":
         inst = st.installation_for(org)
@@ -259,7 +262,7 @@ def get_org_membership(org_login: str, username: str) -> ResponseReturnValue:
             is_self = target is not None and c.user is not None and target.id == c.user.id
             if mine is None or not (mine.is_member or is_self):
                 raise not_found(D_ORG_MEMBERSHIP)
-            if c.kind == "gho" and not set(c.scopes) & {*ORG_SCOPES, "user", "repo"}:
+            if c.kind in CLASSIC and not set(c.scopes) & {*ORG_SCOPES, "user", "repo"}:
                 g.accepted_scopes = "admin:org, read:org, repo, user, write:org"
                 raise ApiError(403, "Resource not accessible by OAuth app", D_ORG_MEMBERSHIP)
             if c.kind == "ghu":

@@ -6,10 +6,16 @@ Who gets what (GitHub's description, SOURCE.md and the brief):
   token of that org with that permission. Billing managers, members, classic OAuth tokens
   (gho_) and installation tokens of other orgs get 403 with
   `x-accepted-github-permissions: organization_administration=read`; someone unrelated to
-  the org gets 404; an org without the enhanced billing platform gets 400.
+  the org gets 404; an org without the enhanced billing platform gets 400 in the
+  "documented" dialect, 404 in the "observed" one (dialects.py).
 - budgets: "organization admin or billing manager", Administration read; classic tokens
   need `admin:org`; an org without the enhanced billing platform has none (404).
+- personal access tokens (ghp_, github_pat_): pats.py.
+- an org (or the world) may refuse installation tokens on all three (403 "Resource not
+  accessible by integration", as some public reports say GitHub does); owners' user
+  tokens keep working.
 - usage is never older than 24 months, never before the org existed, never after today.
+- the answers' shapes follow the org's dialect (dialects.py); spikes: spikes.py.
 
 ``SIM_USAGE_CACHE_MB`` (`SimConfig.usage_cache_bytes`, default 0 = off): keep rendered
 usage reports up to that size in memory and serve repeats from there (`RenderedReports`),
@@ -24,10 +30,12 @@ from datetime import date
 from flask import Blueprint, Response, g, request
 from flask.typing import ResponseReturnValue
 
+from ghsim import pats
 from ghsim.apiutil import NOT_ACCESSIBLE, ApiError, caller, int_arg, json_response, state
 from ghsim.budgets import org_budgets
+from ghsim.dialects import RenderedReports, not_enhanced, summary_rows, usage_report_chunks
 from ghsim.models import Org
-from ghsim.usage import RenderedReports, summary_items, usage_items_chunks, visible_range
+from ghsim.usage import summary_items, visible_range
 
 bp = Blueprint("billing_api", __name__, url_prefix="/api/v3")
 
@@ -38,9 +46,6 @@ D_SUMMARY = (
 D_BUDGETS = "https://docs.github.com/rest/billing/budgets#get-all-budgets-for-an-organization"
 ADMIN_READ = "organization_administration=read"
 _RENDERED = RenderedReports()
-NOT_ENHANCED = (
-    "Billing usage is only available to organizations with access to the enhanced billing platform."
-)
 OAUTH_DENIED = "Resource not accessible by OAuth app token"
 
 
@@ -62,10 +67,15 @@ def billing_access(org_login: str, doc: str, *, billing_manager_ok: bool) -> Org
             raise ApiError(403, NOT_ACCESSIBLE, doc)
         if not c.token or c.token.permissions.get("organization_administration") is None:
             raise ApiError(403, NOT_ACCESSIBLE, doc)
+        if st.org_refuses_installation_tokens(org):
+            raise ApiError(403, NOT_ACCESSIBLE, doc)
         return org
     m = st.membership(org, c.user)
     if m is None or m.state != "active":
         raise ApiError(404, "Not Found", doc)
+    if c.kind in pats.PAT_KINDS:
+        pats.billing_access(c, org, m, billing_manager_ok=billing_manager_ok, doc=doc)
+        return org
     role_ok = m.role == "admin" or (billing_manager_ok and m.role == "billing_manager")
     if c.kind == "gho":
         g.accepted_scopes = "admin:org" if billing_manager_ok else ""
@@ -113,15 +123,19 @@ def billing_usage(org_login: str) -> ResponseReturnValue:
     st = state()
     with st.lock:
         org = billing_access(org_login, D_USAGE, billing_manager_ok=False)
+        dialect = st.org_dialect(org)
         if not org.enhanced_billing:
-            raise ApiError(400, NOT_ENHANCED, D_USAGE)
+            raise not_enhanced(dialect, D_USAGE)
         start, end, _ = _period(D_USAGE, month_defaults=False)
         span = visible_range(org, start, end, st.clock.today())
         plan = st.plan(org)
     # Streamed: a 1,000,000-item month is ~280 MB of JSON and is never held in memory
     # (unless SIM_USAGE_CACHE_MB asks for it).
     budget = st.config.usage_cache_bytes
-    body = _RENDERED.chunks(plan, span, budget) if budget > 0 else usage_items_chunks(plan, span)
+    if budget > 0:
+        body = _RENDERED.chunks(plan, span, dialect, budget)
+    else:
+        body = usage_report_chunks(plan, span, dialect)
     resp = Response(body, mimetype="application/json")
     resp.headers["Content-Type"] = "application/json; charset=utf-8"
     return resp
@@ -132,15 +146,16 @@ def billing_usage_summary(org_login: str) -> ResponseReturnValue:
     st = state()
     with st.lock:
         org = billing_access(org_login, D_SUMMARY, billing_manager_ok=False)
+        dialect = st.org_dialect(org)
         if not org.enhanced_billing:
-            raise ApiError(400, NOT_ENHANCED, D_SUMMARY)
+            raise not_enhanced(dialect, D_SUMMARY)
         start, end, period = _period(D_SUMMARY, month_defaults=True)
         span = visible_range(org, start, end, st.clock.today())
         plan = st.plan(org)
     args = {k: request.args.get(k) for k in ("repository", "product", "sku")}
     body: dict[str, object] = {"timePeriod": period, "organization": org.login}
     body.update({k: v for k, v in args.items() if v})
-    body["usageItems"] = summary_items(plan, span, **args)
+    body["usageItems"] = summary_rows(summary_items(plan, span, **args), dialect)
     return json_response(body)
 
 

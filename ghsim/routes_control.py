@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from ghsim import actions
+from ghsim import actions, pats
 from ghsim.apiutil import json_response, state
 from ghsim.breakdown import GROUPS, Breakdown, breakdown_totals
 from ghsim.catalog import catalog_json
@@ -109,6 +109,11 @@ def issue_token() -> ResponseReturnValue:
     st = state()
     cfg = st.config
     with st.lock:
+        if data.get("client") in pats.CLIENTS:  # personal access tokens: ghsim/pats.py
+            try:
+                return json_response(pats.issue(data, find_user(data.get("user")).id), 201)
+            except pats.PatError as exc:
+                raise ControlError(str(exc)) from None
         if data.get("installation_id") or data.get("org"):
             inst = (
                 find_installation(int(data["installation_id"]))
@@ -147,7 +152,7 @@ def issue_token() -> ResponseReturnValue:
                 expires_in=int(data["expires_in"]) if data.get("expires_in") else None,
             )
             return json_response(user_token_response(token, "oauth"))
-    raise ControlError("client must be 'app' or 'oauth'")
+    raise ControlError("client must be 'app', 'oauth', 'classic_pat' or 'fine_grained_pat'")
 
 
 @bp.get("/requests")
@@ -265,7 +270,13 @@ def create_org() -> ResponseReturnValue:
             copilot_plan=str(data.get("copilot_plan", "business")),
             density=float(data.get("density", 1.0)),
             description=data.get("description"),
+            dialect=data.get("dialect"),
+            refuses_installation_tokens=data.get("refuses_installation_tokens"),
         )
+        if spec.dialect not in (None, "observed", "documented"):
+            raise ControlError("dialect must be 'observed' or 'documented'")
+        if spec.refuses_installation_tokens not in (None, True, False):
+            raise ControlError("refuses_installation_tokens must be true, false or null")
         for member in spec.members:
             find_user(member)
         org = st.add_org(spec)

@@ -31,11 +31,12 @@ from ghsim import catalog
 from ghsim.apiutil import NOT_ACCESSIBLE, ApiError, caller, json_response, paginate, state
 from ghsim.clock import iso
 from ghsim.copilot import AI, MODELS, CopilotPlan, mix
+from ghsim.dialects import not_enhanced
 from ghsim.jsonutil import Raw
 from ghsim.models import Org, User
 from ghsim.people import People, people_of, synthetic_id
 from ghsim.render import Urls, org_simple, user_simple
-from ghsim.routes_billing import NOT_ENHANCED, _period, billing_access
+from ghsim.routes_billing import _period, billing_access
 from ghsim.usage import visible_range
 
 bp = Blueprint("copilot_api", __name__, url_prefix="/api/v3")
@@ -131,7 +132,7 @@ def _copilot_usage(org_login: str, doc: str, era: str) -> ResponseReturnValue:
     with st.lock:
         org = billing_access(org_login, doc, billing_manager_ok=False)
         if not org.enhanced_billing:
-            raise ApiError(400, NOT_ENHANCED, doc)
+            raise not_enhanced(st.org_dialect(org), doc)
         start, end, period = _period(doc, month_defaults=True)
         span = visible_range(org, start, end, st.clock.today())
         plan = st.plan(org)

@@ -31,10 +31,10 @@ from ghsim import catalog, reports
 from ghsim.apiutil import json_response, state
 from ghsim.breakdown import Breakdown
 from ghsim.clock import iso
+from ghsim.dialects import NOT_ENHANCED
 from ghsim.html import e, page
 from ghsim.models import Org
 from ghsim.people import people_of
-from ghsim.routes_billing import NOT_ENHANCED
 from ghsim.routes_web import cookie_secret, signed_in
 from ghsim.usage import HISTORY_MONTHS, visible_range
 

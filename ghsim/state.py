@@ -13,6 +13,7 @@ from ghsim.faults import FaultRegistry
 from ghsim.models import Installation, InstallRequest, Membership, Org, Repo, Team, User
 from ghsim.ratelimit import RateLimiter
 from ghsim.render import Urls
+from ghsim.spikes import Spike, spiked_plan
 from ghsim.tokens import TokenStore
 from ghsim.usage import OrgPlan, add_months
 from ghsim.world import OrgSpec, WorldSpec, repo_name
@@ -65,6 +66,10 @@ class State:
                 "org": itertools.count(7780001),
             }
             self._plans: dict[tuple, OrgPlan] = {}
+            # World-level billing switches (control API) and spend spikes per org id.
+            self.dialect = self.config.dialect
+            self.refuses_installation_tokens = self.config.billing_refuses_installation_tokens
+            self.spikes: dict[int, list[Spike]] = {}
             spec = world or self.config.world
             for u in spec.users:
                 self.add_user(u.login, u.name, u.id, u.email)
@@ -111,6 +116,8 @@ class State:
             budgets=spec.budgets,
             copilot_seats=spec.copilot_seats,
             copilot_plan=spec.copilot_plan,
+            dialect=spec.dialect,
+            refuses_installation_tokens=spec.refuses_installation_tokens,
         )
         self.orgs[org.id] = org
         for login, role in spec.members.items():
@@ -167,6 +174,15 @@ class State:
             if m.role == "admin" and m.state == "active"
         ]
 
+    def org_dialect(self, org: Org) -> str:
+        """How the org's enhanced billing endpoints answer (ghsim/dialects.py)."""
+        return org.dialect or self.dialect
+
+    def org_refuses_installation_tokens(self, org: Org) -> bool:
+        if org.refuses_installation_tokens is not None:
+            return org.refuses_installation_tokens
+        return self.refuses_installation_tokens
+
     def installation_for(self, org: Org) -> Installation | None:
         return next((i for i in self.installations.values() if i.org_id == org.id), None)
 
@@ -188,10 +204,11 @@ class State:
             org.copilot_plan,
             org.created_at,
             self.config.seed,
+            tuple(self.spikes.get(org.id, ())),
         )
         plan = self._plans.get(key)
         if plan is None:
-            plan = OrgPlan(org, self.config.seed)
+            plan = spiked_plan(org, self.config.seed, self.spikes.get(org.id, ()))
             if len(self._plans) > 32:
                 self._plans.clear()
             self._plans[key] = plan
@@ -260,6 +277,8 @@ class State:
             "copilot_seats": org.copilot_seats,
             "copilot_plan": org.copilot_plan,
             "budgets": org.budgets,
+            "dialect": org.dialect or self.dialect,
+            "refuses_installation_tokens": self.org_refuses_installation_tokens(org),
             "installation_id": inst.id if inst else None,
             "members": [
                 {

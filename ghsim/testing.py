@@ -127,6 +127,37 @@ class ControlClient:
             raise RuntimeError(f"GET reports/{kind}.csv -> {resp.status_code}: {resp.text}")
         return resp.content
 
+    # billing switches (routes_control_billing.py)
+    def set_dialect(self, org: str, dialect: str | None) -> dict[str, Any]:
+        """ "observed" | "documented" for one org; None: back to the world's default."""
+        return self._call("POST", f"/orgs/{org}/dialect", {"dialect": dialect})
+
+    def set_billing_defaults(self, **defaults: Any) -> dict[str, Any]:
+        """The world's `dialect` and/or `refuses_installation_tokens`."""
+        return self._call("POST", "/billing", defaults)
+
+    def refuse_installation_tokens(self, org: str, refused: bool | None = True) -> Any:
+        return self._call("POST", f"/orgs/{org}/installation-tokens", {"refused": refused})
+
+    def add_spike(self, org: str, day: str, sku: str, factor: float = 10, **kw: Any) -> Any:
+        """Multiply a day's quantity of a SKU (`repository="owner/name"` to narrow)."""
+        data = {"day": day, "sku": sku, "factor": factor, **kw}
+        return self._call("POST", f"/orgs/{org}/spikes", data)
+
+    def spikes(self, org: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/orgs/{org}/spikes")
+
+    def clear_spikes(self, org: str, **match: str) -> None:
+        self._call("DELETE", f"/orgs/{org}/spikes", params=match)
+
+    def issue_pat(self, user: str, kind: str = "classic_pat", **options: Any) -> dict[str, Any]:
+        """A personal access token: `kind` "classic_pat" (`scope=`) or "fine_grained_pat"
+        (`resource_owner=`, `permissions=`); `expires_in=` seconds or `expires_at=`."""
+        return self._call("POST", "/tokens", {"user": user, "client": kind, **options})
+
+    def revoke_token(self, token: str) -> None:
+        self._call("POST", "/tokens/revoke", {"token": token})
+
     # webhooks
     def deliveries(self) -> list[dict[str, Any]]:
         return self._call("GET", "/deliveries")

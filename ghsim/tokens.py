@@ -31,7 +31,7 @@ def random_token(prefix: str, length: int = 36) -> str:
 @dataclass
 class Token:
     value: str
-    kind: str  # "ghu" | "gho" | "ghs"
+    kind: str  # "ghu" | "gho" | "ghs" | "ghp" | "github_pat" (PATs: ghsim/pats.py)
     created_at: float
     expires_at: float | None
     user_id: int | None = None
@@ -42,6 +42,8 @@ class Token:
     repository_ids: tuple[int, ...] | None = None
     refresh_token: str | None = None
     revoked: bool = False
+    #: the org a fine-grained PAT is bound to
+    resource_owner_id: int | None = None
 
 
 @dataclass

@@ -5,13 +5,18 @@ Headers as GitHub sends them to an App: `X-GitHub-Event`, `X-GitHub-Delivery` (U
 `X-GitHub-Hook-Installation-Target-ID: <app id>`, `X-Hub-Signature` (HMAC-SHA1, legacy) and
 `X-Hub-Signature-256` (HMAC-SHA256) of the raw body, `User-Agent: GitHub-Hookshot/...`.
 Every delivery is recorded (even without a webhook URL) and can be redelivered with the
-same GUID.
+same GUID. Each attempt is what GitHub's delivery log (`GET /app/hook/deliveries`,
+routes_hooks.py) calls a delivery: its own numeric `id`, `delivered_at`, `duration`,
+`status` ("OK", "Invalid HTTP Response: 503", "failed to connect to network", "timed
+out") and `status_code` (0 when no HTTP answer came), `redelivery`, the request and
+response headers and bodies. Redirects are not followed (GitHub does not).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import queue
 import threading
@@ -27,6 +32,10 @@ from ghsim.config import SimConfig
 
 HOOK_ID = 500001
 USER_AGENT = "GitHub-Hookshot/ghsim"
+#: ids of attempts ("deliveries" in GitHub's delivery log)
+FIRST_ATTEMPT_ID = 90000000001
+#: how much of the receiver's answer the log keeps
+RESPONSE_KEEP = 10_000
 
 
 def sign(secret: str, body: bytes) -> tuple[str, str]:
@@ -79,6 +88,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._session = requests.Session()
+        self._attempt_ids = itertools.count(FIRST_ATTEMPT_ID)
 
     # -- public ---------------------------------------------------------------------
     def send(self, event: str, payload: dict[str, Any], installation_id: int | None) -> str:
@@ -117,10 +127,16 @@ class Dispatcher:
             items = sorted(self.deliveries.values(), key=lambda d: d.created_at)
             return [d.as_json(with_payload) for d in items]
 
+    def attempts(self) -> list[tuple[Delivery, dict[str, Any]]]:
+        """Every attempt made so far, with its delivery (a snapshot)."""
+        with self._cond:
+            return [(d, dict(a)) for d in self.deliveries.values() for a in d.attempts]
+
     def clear(self) -> None:
         self.wait(5)
         with self._cond:
             self.deliveries.clear()
+            self._attempt_ids = itertools.count(FIRST_ATTEMPT_ID)
 
     def stop(self) -> None:
         self._stopped = True
@@ -158,6 +174,7 @@ class Dispatcher:
             "url": self.config.webhook_url,
             "delivered": False,
             "status_code": None,
+            "status": None,
             "response_excerpt": None,
             "error": None,
         }
@@ -177,15 +194,38 @@ class Dispatcher:
                 "X-Hub-Signature": sig1,
                 "X-Hub-Signature-256": sig256,
             }
+            attempt["request_headers"] = headers
             started = time.monotonic()
             try:
-                # GitHub gives receivers 10 seconds.
-                resp = self._session.post(url, data=delivery.body, headers=headers, timeout=10)
+                # GitHub gives receivers 10 seconds and does not follow redirects.
+                resp = self._session.post(
+                    url, data=delivery.body, headers=headers, timeout=10, allow_redirects=False
+                )
                 attempt["status_code"] = resp.status_code
                 attempt["response_excerpt"] = resp.text[:200]
+                attempt["response_body"] = resp.text[:RESPONSE_KEEP]
+                attempt["response_headers"] = dict(resp.headers)
                 attempt["delivered"] = 200 <= resp.status_code < 300
+                attempt["status"] = (
+                    "OK" if attempt["delivered"] else f"Invalid HTTP Response: {resp.status_code}"
+                )
             except requests.RequestException as exc:
                 attempt["error"] = f"{type(exc).__name__}: {exc}"[:300]
+                attempt["status_code"] = 0
+                attempt["status"] = _failure_status(exc)
             attempt["duration_ms"] = round((time.monotonic() - started) * 1000)
         with self._cond:
+            attempt["id"] = next(self._attempt_ids)
             delivery.attempts.append(attempt)
+
+
+def _failure_status(exc: requests.RequestException) -> str:
+    """GitHub's words for a delivery that got no HTTP answer (troubleshooting-webhooks)."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc)
+    if "Name or service not known" in text or "NameResolution" in text:
+        return "failed to connect to host"
+    if isinstance(exc, requests.ConnectionError):
+        return "failed to connect to network"  # the server refused the connection
+    return "failed to connect to host"

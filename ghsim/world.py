@@ -83,6 +83,12 @@ class OrgSpec:
     #: repository names replacing the generated ones at the same positions
     repo_names: tuple[str, ...] = ()
     description: str | None = None
+    #: how the enhanced billing endpoints answer: "observed" | "documented" | None (the
+    #: world's default, SIM_DIALECT); see ghsim/dialects.py
+    dialect: str | None = None
+    #: billing endpoints refuse installation tokens; None: the world's default
+    #: (SIM_BILLING_REFUSES_INSTALLATION_TOKENS)
+    refuses_installation_tokens: bool | None = None
 
 
 @dataclass
@@ -100,7 +106,11 @@ def repo_name(index: int) -> str:
 def demo_world() -> WorldSpec:
     """olivia (owner), bill (billing manager), mia (member), nora/charlie (strangers),
     oscar (owner of initech); acme-corp (App installed), globex (not installed),
-    initech (not on the enhanced billing platform)."""
+    initech (not on the enhanced billing platform).
+
+    Dialects: globex always answers like GitHub's description ("documented"); acme-corp
+    and initech follow the world's default (SIM_DIALECT, "observed" unless set), so the
+    default world has both, and `SIM_DIALECT=documented` turns the whole world documented."""
     users = [
         UserSpec("olivia", "Olivia Owner", 5550001, "olivia@example.com"),
         UserSpec("bill", "Bill Billing", 5550002, "bill@example.com"),
@@ -149,6 +159,7 @@ def demo_world() -> WorldSpec:
             # Deliberate XSS test fixture (see XSS_REPO_NAME).
             repo_names=("api", "web", XSS_REPO_NAME),
             description=None,
+            dialect="documented",
         ),
         OrgSpec(
             login="initech",

@@ -13,7 +13,7 @@ import pytest
 from usage import periods
 from usage.models import UsageItem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = "/api/orgs/acme-corp/usage"
 DECIMAL = re.compile(r"^-?\d+\.\d{10}$")

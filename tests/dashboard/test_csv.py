@@ -20,7 +20,7 @@ from usage.web.exports import csv_lines, plain_decimal
 
 from .conftest import dec, sim_totals
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = "/orgs/acme-corp/usage.csv"
 HEADER = (

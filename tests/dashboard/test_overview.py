@@ -16,7 +16,7 @@ from usage.reporting.charts import money
 
 from .conftest import dec, sim_totals
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def test_members_see_the_list_but_no_spend(client, acme, people):

@@ -17,7 +17,7 @@ from usage.models import UsageItem
 
 from .conftest import collect, join, mirror
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 XSS = "</script><script>alert(1)</script>"
 

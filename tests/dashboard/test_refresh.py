@@ -14,7 +14,7 @@ from accounts.models import AuditEvent, Installation
 from usage import periods
 from usage.models import CollectionRun
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = "/orgs/acme-corp/refresh/"
 

@@ -16,7 +16,7 @@ from usage.models import CollectionRun
 
 from .conftest import collect, join, mirror
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def dashboard(client, user, login, query=""):

@@ -8,6 +8,15 @@ Where GitHub's real behaviour deviates from its own description, the simulator k
 real behaviour and the deviation is listed HERE, in `SCHEMA_DEVIATIONS` and
 `UNDOCUMENTED_STATUSES`, each with its reason. Nothing is skipped silently:
 `test_schema_deviations_are_real` proves each schema patch is still needed.
+
+The billing endpoints answer in two dialects (ghsim/dialects.py): "documented" follows the
+description's examples, "observed" deviates from them where real answers do; those
+deviations are listed in `DIALECT_DEVIATIONS` (the schema allows both, so they are checked
+by `check_dialect`, and test_dialects.py proves each is real).
+
+Operations outside the subset: the App webhook delivery log (`app_hook_description.py`,
+transcribed from GitHub's description) and the retired per-product billing endpoints
+(`openapi-subset-legacy-billing.json`), which now answer 410 (`RETIRED_STATUSES`).
 """
 
 from __future__ import annotations
@@ -25,11 +34,15 @@ import referencing
 import referencing.jsonschema
 from openapi_schema_validator import OAS30Validator
 
-from ghsim.reference import OPENAPI
+from ghsim.reference import LEGACY_BILLING, OPENAPI
+from tests.ghsim import app_hook_description
 
 SPEC_PATH = Path(os.environ.get("GITHUB_API_SPEC") or OPENAPI)
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
+LEGACY_SPEC: dict[str, Any] = json.loads(LEGACY_BILLING.read_text())
 URI = "urn:github-openapi-subset"
+USAGE = "/organizations/{org}/settings/billing/usage"
+SUMMARY = "/organizations/{org}/settings/billing/usage/summary"
 
 
 @dataclass(frozen=True)
@@ -62,12 +75,14 @@ UNDOCUMENTED_STATUSES: dict[tuple[str, str], tuple[frozenset[int], str]] = {
         frozenset({400}),
         "An unsupported X-GitHub-Api-Version header or an unparsable parameter gets 400.",
     ),
-    ("GET", "/organizations/{org}/settings/billing/usage"): (
+    ("GET", USAGE): (
         frozenset({404}),
         "Not listed, but GitHub answers 404 to callers who may not see the org (SOURCE.md: "
-        "'404 is used instead of 403 for unauthorized private resources').",
+        "'404 is used instead of 403 for unauthorized private resources'), and, in the "
+        "observed dialect, to an org without the enhanced billing platform (where the "
+        "description documents 400).",
     ),
-    ("GET", "/organizations/{org}/settings/billing/usage/summary"): (
+    ("GET", SUMMARY): (
         frozenset({404}),
         "Same as the usage report.",
     ),
@@ -83,6 +98,81 @@ UNDOCUMENTED_STATUSES: dict[tuple[str, str], tuple[frozenset[int], str]] = {
     ),
     ("DELETE", "/installation/token"): (frozenset({401, 403}), "Not an installation token."),
 }
+
+
+@dataclass(frozen=True)
+class DialectDeviation:
+    operation: str  # path template
+    field: str  # a key of each usage item
+    documented: str  # regex every documented value matches (the description's example)
+    observed: str  # regex every observed value matches
+    reason: str
+
+
+_PLAIN = r"^-?\d+(\.\d{1,10})?$"
+#: Where the "observed" dialect answers unlike GitHub's examples (the schema allows both).
+DIALECT_DEVIATIONS: tuple[DialectDeviation, ...] = (
+    DialectDeviation(
+        USAGE,
+        "date",
+        r"^\d{4}-\d{2}-\d{2}$",
+        r"^\d{4}-\d{2}-\d{2}T00:00:00Z$",
+        "The example shows `2023-08-01`; published real answers show `2026-07-01T00:00:00Z` "
+        "(billing-reports.md §5.2, §9 #5).",
+    ),
+    DialectDeviation(
+        USAGE,
+        "product",
+        r"^(Actions|Packages|Codespaces|Copilot|Git LFS)$",
+        r"^[a-z_]+$",
+        "The example shows `Actions`; real answers show the product id `actions` (§5.2).",
+    ),
+    DialectDeviation(
+        USAGE,
+        "unitType",
+        r"^(minutes|gigabytes|GigabyteHours|hours|user-months|requests|credits)$",
+        r"^(Minutes|Gigabytes|GigabyteHours|Hours|UserMonths|Requests|Credits)$",
+        "The example shows `minutes`; real answers show `Minutes`, `UserMonths` (§5.2, §9 #4).",
+    ),
+    DialectDeviation(
+        USAGE,
+        "grossAmount",
+        _PLAIN,
+        r"^\d+(\.\d+)?(e-\d+)?$",
+        "The example prints plain decimals (0.8); real answers print binary floats "
+        "(0.036000000000000004) and fractional quantities (5.801260062); numbers.py.",
+    ),
+    DialectDeviation(
+        SUMMARY,
+        "product",
+        r"^(Actions|Packages|Codespaces|Copilot|Git LFS)$",
+        r"^[a-z_]+$",
+        "As the usage report: one dialect prints one spelling everywhere.",
+    ),
+    DialectDeviation(
+        SUMMARY,
+        "unitType",
+        r"^(minutes|gigabytes|GigabyteHours|hours|user-months|requests|credits)$",
+        r"^(Minutes|Gigabytes|GigabyteHours|Hours|UserMonths|Requests|Credits)$",
+        "As the usage report.",
+    ),
+)
+
+
+def check_dialect(template: str, raw_items: list[dict[str, str]], dialect: str) -> None:
+    """Every listed field of every item (numbers as their raw JSON text) matches the
+    dialect's pattern; raises AssertionError."""
+    for dev in DIALECT_DEVIATIONS:
+        if dev.operation != template:
+            continue
+        pattern = re.compile(dev.documented if dialect == "documented" else dev.observed)
+        for item in raw_items:
+            value = str(item[dev.field])
+            assert pattern.match(value), f"{dialect} {dev.field} {value!r} ({dev.reason})"
+
+
+#: The retired per-product billing endpoints: GitHub answers 410 Gone (basic-error).
+RETIRED_STATUSES = frozenset({401, 410})
 
 
 def _pointer(doc: Any, pointer: str) -> Any:
@@ -151,15 +241,16 @@ def validate_schema(instance: Any, pointer: str, version: str = "2022-11-28", st
 
 
 # -- REST responses ---------------------------------------------------------------------
-_TEMPLATES = sorted(SPEC["paths"], key=lambda p: (p.count("{"), -len(p)))
-
-
-def match_template(path: str) -> str | None:
-    for template in _TEMPLATES:
+def _template_in(paths: Any, path: str) -> str | None:
+    for template in sorted(paths, key=lambda p: (p.count("{"), -len(p))):
         regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(regex, path):
             return template
     return None
+
+
+def match_template(path: str) -> str | None:
+    return _template_in(SPEC["paths"], path)
 
 
 def _escape(part: str) -> str:
@@ -192,6 +283,24 @@ def undocumented_allowed(method: str, template: str, status: int) -> bool:
 VALIDATED: set[tuple[str, str, int]] = set()
 
 
+def _check_outside_subset(method: str, api_path: str, status: int, body: bytes) -> str | None:
+    """App webhook deliveries and retired billing operations; None if neither."""
+    hooks = {t for _, t in app_hook_description.OPERATIONS}
+    template = _template_in(hooks, api_path)
+    if template is not None:
+        schemas = app_hook_description.OPERATIONS.get((method.upper(), template))
+        assert schemas is not None, f"{method} {template} is not an operation"
+        assert status in schemas, f"{method} {template} answered {status}"
+        OAS30Validator(schemas[status]).validate(json.loads(body))
+        return template
+    template = _template_in(LEGACY_SPEC["paths"], api_path)
+    if template is not None:
+        assert status in RETIRED_STATUSES, f"{method} {template} (retired) answered {status}"
+        validate_schema(json.loads(body), "/components/schemas/basic-error")
+        return template
+    return None
+
+
 def check_api_response(
     method: str, url: str, status: int, body: bytes, version: str, strict: bool = False
 ) -> str:
@@ -200,6 +309,10 @@ def check_api_response(
     assert "/api/v3" in path, url
     api_path = path.split("/api/v3", 1)[1] or "/"
     template = match_template(api_path)
+    if template is None:
+        outside = _check_outside_subset(method, api_path, status, body)
+        if outside is not None:
+            return outside
     assert template is not None, f"{api_path} is not an operation of the description"
     op = SPEC["paths"][template].get(method.lower())
     assert op is not None, f"{method} {template} is not in the description"

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from ghsim.catalog import RUNNER_PRICE_CHANGE
+from ghsim.dialects import product_name
 from ghsim.usage import add_months
 from ghsim.world import XSS_REPO_NAME
 from tests.ghsim.helpers import make_jwt
@@ -109,6 +110,8 @@ def test_usage_with_installation_tokens(api, sim, config, private_key, today):
 
 
 def test_org_without_enhanced_billing_gets_400(api, sim, token):
+    # The documented answer; the observed one (initech's default) is a 404: test_dialects.py
+    sim.control.set_dialect("initech", "documented")
     oscar = token("oscar")
     assert api.get(USAGE.format(org="initech"), oscar).status_code == 403  # App not installed
     sim.control.install("initech")
@@ -166,14 +169,16 @@ def test_budgets_pagination_and_filters(api, token):
 
 
 # -- the data ------------------------------------------------------------------------------------
-def test_items_are_exact_and_realistic(api, token, last_month):
+def test_items_are_exact_and_realistic(api, sim, token, last_month):
+    # Exact decimals are the "documented" dialect (the observed one: test_dialects.py).
+    sim.control.set_dialect("acme-corp", "documented")
     first, last = last_month
     data = items(api.get(USAGE.format(org="acme-corp") + month_query(first), token("olivia")))
     assert data
     skus = {(i["product"], i["sku"], i["unitType"]) for i in data}
-    assert ("actions", "Actions Linux", "Minutes") in skus
-    assert ("copilot", "Copilot Business", "UserMonths") in skus
-    assert ("actions", "Actions storage", "GigabyteHours") in skus
+    assert ("Actions", "Actions Linux", "minutes") in skus
+    assert ("Copilot", "Copilot Business", "user-months") in skus
+    assert ("Actions", "Actions storage", "GigabyteHours") in skus
     for item in data:
         q, p = item["quantity"], Decimal(str(item["pricePerUnit"]))
         assert -q.as_tuple().exponent <= 4 if isinstance(q, Decimal) else True
@@ -183,13 +188,13 @@ def test_items_are_exact_and_realistic(api, token, last_month):
             item["discountAmount"]
         )
         assert item["organizationName"] == "acme-corp"
-        if item["product"] == "copilot":
+        if item["product"] == "Copilot":
             assert "repositoryName" not in item
         else:
             assert item["repositoryName"].startswith("acme-corp/")
     assert any(isinstance(i["quantity"], Decimal) for i in data), "fractional quantities"
     dates = sorted({i["date"] for i in data})
-    assert dates[0] == f"{first}T00:00:00Z" and dates[-1] == f"{last}T00:00:00Z"
+    assert dates[0] == first.isoformat() and dates[-1] == last.isoformat()
 
 
 def test_the_current_month_ends_today(api, token, today):
@@ -240,7 +245,7 @@ def test_no_data_after_today_before_creation_or_beyond_24_months(api, sim, token
     # globex was created on the 15th, 18 months before the simulator's current month.
     created = add_months(today.replace(day=1), -18)
     data = items(api.get(USAGE.format(org="globex") + month_query(created), olivia))
-    assert min(i["date"] for i in data) == f"{created.replace(day=15)}T00:00:00Z"
+    assert min(i["date"] for i in data) == created.replace(day=15).isoformat()  # documented
 
 
 def test_globex_carries_the_xss_fixture_repository(api, sim, token, last_month):
@@ -250,7 +255,8 @@ def test_globex_carries_the_xss_fixture_repository(api, sim, token, last_month):
     assert f"globex/{XSS_REPO_NAME}" in {i.get("repositoryName") for i in data}
 
 
-def test_summary_matches_the_items_exactly(api, token, today):
+def test_summary_matches_the_items_exactly(api, sim, token, today):
+    sim.control.set_dialect("acme-corp", "documented")  # exact decimals (observed: to the cent)
     olivia = token("olivia")
     data = items(api.get(USAGE.format(org="acme-corp") + month_query(today), olivia))
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
@@ -298,6 +304,7 @@ def test_summary_filters(api, token, today):
 
 
 def test_totals_endpoint_reproduces_the_items(api, sim, token, last_month):
+    sim.control.set_dialect("acme-corp", "documented")  # exact decimals (observed: to the cent)
     first, last = (d.isoformat() for d in last_month)
     query = month_query(last_month[0])
     data = items(api.get(USAGE.format(org="acme-corp") + query, token("olivia")))
@@ -307,8 +314,9 @@ def test_totals_endpoint_reproduces_the_items(api, sim, token, last_month):
     assert Decimal(totals["total"]["discount"]) == sum(i["discountAmount"] for i in data)
     assert Decimal(totals["total"]["net"]) == sum(i["netAmount"] for i in data)
     per_product = {g["key"]: Decimal(g["net"]) for g in totals["groups"]}
-    for product, net in per_product.items():
-        assert net == sum(i["netAmount"] for i in data if i["product"] == product)
+    for product, net in per_product.items():  # totals are keyed by product id
+        name = product_name(product, "documented")
+        assert net == sum(i["netAmount"] for i in data if i["product"] == name)
     by_day = sim.control.totals("acme-corp", first, last, "day")
     assert len(by_day["groups"]) == last_month[1].day
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import requests
 
 from ghsim.config import ConfigError, SimConfig
 from ghsim.testing import SimulatorServer
+
+pytestmark = pytest.mark.dates
 
 
 def test_demo_world_ids(sim):
@@ -57,16 +60,21 @@ def test_requests_log(api, sim, token):
 
 
 def test_clock_controls_today(api, sim, token):
-    sim.control.set_clock("2026-03-10T20:00:00Z")
+    # The 10th of last month, 20:00: the world is built around it (reset now=), so the
+    # usage of that month ends that day, then the next once the clock passes midnight.
+    tenth = (sim.state.clock.today().replace(day=1) - timedelta(days=1)).replace(day=10)
+    sim.control.reset(seed=7, now=f"{tenth}T20:00:00Z")
     ghu = token("olivia")
-    items = api.get("/organizations/acme-corp/settings/billing/usage?month=3", ghu).json()
-    assert max(i["date"] for i in items["usageItems"]) == "2026-03-10T00:00:00Z"
+    query = f"?year={tenth.year}&month={tenth.month}"
+    items = api.get("/organizations/acme-corp/settings/billing/usage" + query, ghu).json()
+    assert max(i["date"] for i in items["usageItems"]) == f"{tenth}T00:00:00Z"
     sim.control.advance_clock(5 * 3600)  # the ghu_ token lives 8 hours
-    items = api.get("/organizations/acme-corp/settings/billing/usage?month=3", ghu).json()
-    assert max(i["date"] for i in items["usageItems"]) == "2026-03-11T00:00:00Z"
+    items = api.get("/organizations/acme-corp/settings/billing/usage" + query, ghu).json()
+    assert max(i["date"] for i in items["usageItems"]) == f"{tenth + timedelta(days=1)}T00:00:00Z"
 
 
 def test_world_changes(api, sim, token):
+    created = sim.state.clock.today() - timedelta(days=40)
     sim.control.create_user("dave", "Dave Dev")
     sim.control.create_org(
         "newco",
@@ -75,12 +83,14 @@ def test_world_changes(api, sim, token):
         skus_per_repo=2,
         members={"dave": "admin"},
         enhanced_billing=True,
-        created="2026-01-05",
+        created=str(created),
     )
     inst = sim.control.install("newco")
     dave = token("dave")
     assert [o["login"] for o in api.get("/user/orgs", dave).json()] == ["newco"]
-    assert api.get("/organizations/newco/settings/billing/usage?year=2026&month=1&day=5", dave).ok
+    day = f"?year={created.year}&month={created.month}&day={created.day}"
+    usage = api.get("/organizations/newco/settings/billing/usage" + day, dave)
+    assert usage.ok and usage.json()["usageItems"]
     sim.control.rename_org("newco", "newco-2")
     assert api.get("/orgs/newco").status_code == 404
     assert api.get("/orgs/newco-2").json()["id"] == inst["org_id"]

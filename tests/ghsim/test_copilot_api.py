@@ -33,7 +33,16 @@ SUMS = ("grossQuantity", "grossAmount", "discountAmount", "netAmount")
 def eras(sim):
     """The demo world rebuilt 60 days after the 21-column format: every era is served."""
     sim.control.reset(seed=7, now=f"{catalog.TOKEN_COLUMNS_START + timedelta(days=60)}T12:00:00Z")
+    sim.control.set_dialect("acme-corp", "documented")
     return sim
+
+
+@pytest.fixture(autouse=True)
+def exact_decimals(sim):
+    """acme-corp answers in GitHub's documented dialect here: exact decimals, so the reports
+    and the Copilot endpoints can be compared with the usage endpoint to the last digit (the
+    observed dialect's float texts are covered, to the cent, in test_dialects.py)."""
+    sim.control.set_dialect("acme-corp", "documented")
 
 
 def body(resp) -> dict:
@@ -90,6 +99,10 @@ def test_installation_tokens_strangers_and_bad_input(api, sim, config, private_k
     assert api.get(PREMIUM.format(org="acme-corp"), other).status_code == 403
     sim.control.install("initech")
     initech = sim.control.installation_token("initech")
+    # GitHub's description says 400 for an org without the enhanced billing platform; real
+    # answers are 404 (the observed dialect, initech's default).
+    assert api.get(AI_CREDIT.format(org="initech"), initech).status_code == 404
+    sim.control.set_dialect("initech", "documented")
     resp = api.get(AI_CREDIT.format(org="initech"), initech)
     assert resp.status_code == 400 and "enhanced billing platform" in resp.json()["message"]
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,22 +14,28 @@ from hypothesis import strategies as st
 from ghsim.config import SimConfig
 from ghsim.models import Org, Repo
 from ghsim.testing import SimulatorServer
-from ghsim.usage import OrgPlan, totals, usage_items_chunks
+from ghsim.usage import OrgPlan, add_months, totals, usage_items_chunks
 
-TODAY = "2026-11-25T12:00:00Z"
+# The run's today at noon (tests/clock.py moves it with TEST_TODAY): both simulators are
+# built around the same moment, and the months asked for are complete ones before it.
+TODAY = date.today()
+NOW = f"{TODAY}T12:00:00Z"
+LAST = add_months(TODAY.replace(day=1), -1)
+BEFORE = add_months(TODAY.replace(day=1), -2)
 PATHS = (
-    "/organizations/acme-corp/settings/billing/usage?month=10",
-    "/organizations/acme-corp/settings/billing/usage/summary?month=9",
+    f"/organizations/acme-corp/settings/billing/usage?year={LAST.year}&month={LAST.month}",
+    f"/organizations/acme-corp/settings/billing/usage/summary?year={BEFORE.year}"
+    f"&month={BEFORE.month}",
     "/organizations/acme-corp/settings/billing/budgets",
 )
+
+pytestmark = pytest.mark.dates
 
 
 def fetch_all(seed: int) -> list[bytes]:
     config, _ = SimConfig.generate(seed=seed)
     with SimulatorServer(config) as sim:
-        sim.control.set_clock(TODAY)
-        sim.control.reset(seed=seed)
-        sim.control.set_clock(TODAY)
+        sim.control.reset(seed=seed, now=NOW)
         token = sim.control.issue_token("olivia")["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         return [requests.get(sim.api_url + p, headers=headers, timeout=60).content for p in PATHS]
@@ -42,12 +49,13 @@ def test_same_seed_same_bytes_other_seed_other_bytes():
 
 
 def test_reset_restores_the_same_world(sim):
-    sim.control.set_clock(TODAY)
-    before = sim.control.totals("acme-corp", "2026-01-01", "2026-11-25", "sku")
+    sim.control.reset(seed=7, now=NOW)
+    start = str(add_months(TODAY.replace(day=1), -11))
+    before = sim.control.totals("acme-corp", start, str(TODAY), "sku")
+    assert before["total"]["items"] > 0
     sim.control.create_org("extra", repos=3)
-    sim.control.reset(seed=7)
-    sim.control.set_clock(TODAY)
-    assert sim.control.totals("acme-corp", "2026-01-01", "2026-11-25", "sku") == before
+    sim.control.reset(seed=7, now=NOW)
+    assert sim.control.totals("acme-corp", start, str(TODAY), "sku") == before
     assert "extra" not in {o["login"] for o in sim.control.state()["orgs"]}
 
 

@@ -64,7 +64,16 @@ def eras(sim):
     """The demo world rebuilt 60 days after the 21-column format appeared: every Copilot
     era lies inside the 24 months GitHub serves."""
     sim.control.reset(seed=7, now=f"{catalog.TOKEN_COLUMNS_START + timedelta(days=60)}T12:00:00Z")
+    sim.control.set_dialect("acme-corp", "documented")
     return sim
+
+
+@pytest.fixture(autouse=True)
+def exact_decimals(sim):
+    """acme-corp answers in GitHub's documented dialect here: exact decimals, so the reports
+    and the Copilot endpoints can be compared with the usage endpoint to the last digit (the
+    observed dialect's float texts are covered, to the cent, in test_dialects.py)."""
+    sim.control.set_dialect("acme-corp", "documented")
 
 
 @pytest.fixture

@@ -45,9 +45,19 @@ def test_member_gets_forbidden_with_permission_header(gh, user_token):
 
 
 def test_org_without_enhanced_billing_is_bad_request(gh, user_token):
+    # GitHub's description documents a 400 (the simulator's "documented" dialect) ...
+    gh.control.set_dialect("initech", "documented")
     gh.control.install("initech")
     with pytest.raises(github.BadRequest):
         github.get_billing_usage_summary(user_token("oscar"), "initech", year=2026, month=1)
+
+
+def test_org_without_enhanced_billing_is_not_found_as_observed(gh, user_token):
+    # ... while the real GitHub answers 404 (the "observed" dialect, initech's default).
+    gh.control.install("initech")
+    with pytest.raises(github.NotFound) as info:
+        github.get_billing_usage_summary(user_token("oscar"), "initech", year=2026, month=1)
+    assert info.value.message == "Not Found"
 
 
 @pytest.mark.parametrize(

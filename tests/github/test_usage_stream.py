@@ -9,6 +9,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -264,14 +265,20 @@ def test_empty_reports():
 
 
 @pytest.mark.django_db
+@pytest.mark.dates
 def test_the_simulators_report_cache_serves_the_same_bytes(gh, simulator, user_token, monkeypatch):
     from billingdash.github import http
 
     token = user_token("olivia")
     path = "/organizations/acme-corp/settings/billing/usage"
 
+    # Two complete months before the simulator's today (whatever the run's date is).
+    first = simulator.state.clock.today().replace(day=1)
+    months = {1: first - timedelta(days=1)}
+    months[2] = months[1].replace(day=1) - timedelta(days=1)
+
     def body(month: int) -> bytes:
-        params = {"year": 2026, "month": month}
+        params = {"year": months[month].year, "month": months[month].month}
         response = http.request("GET", path, token=token, params=params, stream=True)
         try:
             return response.raw.read(decode_content=True)

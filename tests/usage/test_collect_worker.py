@@ -13,7 +13,11 @@ from usage.models import CollectionRun, DailyUsage, MonthlyRepositoryUsage, Usag
 
 from .conftest import dec, sim_month_totals, usage_calls, wait_settled
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.dates,
+]
 State = CollectionRun.State
 
 

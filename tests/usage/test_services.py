@@ -27,7 +27,7 @@ from usage.collection.services import (
 )
 from usage.models import CollectionRun, OrgCollectionState
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dates]
 
 
 @pytest.fixture(autouse=True)
