@@ -262,6 +262,12 @@ GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 # checked. The App's events are a few KB; GitHub's own cap (25 MB) is far too much to read
 # for an unauthenticated caller.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Deliveries GitHub could not make (billingdash down) are asked for again from the App's
+# delivery log (accounts.webhooks.recovery): how far back, how many a run, and after how
+# many attempts of one delivery to leave it to an operator.
+WEBHOOK_RECOVERY_WINDOW_SECONDS = env.int("WEBHOOK_RECOVERY_WINDOW_SECONDS", default=3 * 86400)
+WEBHOOK_RECOVERY_MAX_PER_RUN = env.int("WEBHOOK_RECOVERY_MAX_PER_RUN", default=50)
+WEBHOOK_RECOVERY_MAX_ATTEMPTS = env.int("WEBHOOK_RECOVERY_MAX_ATTEMPTS", default=5)
 GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
 GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
 GITHUB_HTTP_CONNECT_TIMEOUT = env.float("GITHUB_HTTP_CONNECT_TIMEOUT", default=5.0)

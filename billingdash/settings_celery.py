@@ -90,6 +90,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.sweep_webhook_deliveries",
         "schedule": 60.0,
     },
+    # accounts: ask GitHub to redeliver what it could not deliver to us (its delivery log).
+    "accounts-recover-webhook-deliveries": {
+        "task": "accounts.tasks.recover_webhook_deliveries",
+        "schedule": 10 * 60.0,
+    },
     # accounts: compare GET /app/installations with what we stored (missed webhooks).
     "accounts-reconcile-installations": {
         "task": "accounts.tasks.reconcile_installations",
