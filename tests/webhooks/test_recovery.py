@@ -45,7 +45,10 @@ def test_the_recovery_runs_on_beats_schedule():
 
 
 def test_deliveries_missed_while_down_are_redelivered_and_processed_once(
-    github_sim, live_server, celery_worker, closed_port
+    github_sim,  # noqa: F811 (the fixture imported above)
+    live_server,
+    celery_worker,
+    closed_port,
 ):
     installations_reconcile()  # acme-corp, as billingdash knew it before going down
     down(github_sim, closed_port)
@@ -78,7 +81,7 @@ def test_deliveries_missed_while_down_are_redelivered_and_processed_once(
     assert WebhookDelivery.objects.filter(redeliveries__gt=0).count() == 0
 
 
-def test_each_run_is_bounded(github_sim, closed_port, settings, db):
+def test_each_run_is_bounded(github_sim, closed_port, settings, db):  # noqa: F811
     settings.WEBHOOK_RECOVERY_MAX_PER_RUN = 1
     settings.WEBHOOK_RECOVERY_MAX_ATTEMPTS = 2
     down(github_sim, closed_port)
