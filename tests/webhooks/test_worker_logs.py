@@ -42,3 +42,28 @@ def test_a_token_in_a_traceback_is_masked_in_the_worker_log_and_the_delivery(cel
     assert "failed, attempt 1" in log and "Traceback" in log, log[-3000:]
     assert "invalid literal for int()" in log
     assert TOKEN not in log, log[-3000:]
+
+
+def test_beats_logging_setup_masks_tokens_too():
+    """Beat sets its logging up as the worker does (``app.log.setup``): in a process of
+    its own, a token logged after that set-up is masked."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import logging, django; from billingdash.celery import app; django.setup(); "
+        "app.log.setup(loglevel='INFO', redirect_stdouts=False); "
+        f"logging.getLogger('celery.beat').warning('sending with {TOKEN}')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert "sending with ***" in output, output[-2000:]
+    assert TOKEN not in output
