@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/tes
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench load clean reference-check
+.PHONY: install demo test lint format audit bench load clean reference-check
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Known vulnerabilities of every pinned dependency (pip-audit; scripts/audit_deps.py):
+# exit 1 for one with a fix available, 3 when no vulnerability database answered.
+audit: install
+	$(BIN)/python scripts/audit_deps.py
 
 test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \

@@ -45,6 +45,8 @@ def setup_django() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdash.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The benchmarks run with the development keys, which need DEBUG on (off unless set).
+    os.environ.setdefault("DEBUG", "true")
     if url.startswith("postgres"):
         _create_postgres_database(url)
     sys.path.insert(0, str(ROOT))

@@ -4,6 +4,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 from celery.worker import consumer, state
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdash.settings")
@@ -33,6 +34,25 @@ class Consumer(consumer.Consumer):
                 for request in tuple(state.active_requests):
                     if request.task.acks_late and not request.acknowledged:
                         request.cancel(self.pool)
+
+
+def redact_celery_logs(logger: logging.Logger, **kwargs) -> None:
+    """Celery (worker and beat) replaces the root logger's handlers with its own, which
+    dropped the redaction filter of our LOGGING: put it on every handler Celery set up,
+    for the root logger and for the task logger (``after_setup_logger``,
+    ``after_setup_task_logger``). A filter on a handler sees every record it writes,
+    including those propagated from other loggers and redirected stdout/stderr."""
+    from billingdash.logging import RedactSecretsFilter
+
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactSecretsFilter) for f in handler.filters):
+            handler.addFilter(RedactSecretsFilter())
+
+
+after_setup_logger.connect(redact_celery_logs, weak=False, dispatch_uid="billingdash.redact")
+after_setup_task_logger.connect(
+    redact_celery_logs, weak=False, dispatch_uid="billingdash.redact-task"
+)
 
 
 app = Celery("billingdash")

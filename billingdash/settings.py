@@ -6,6 +6,7 @@ defaults are safe for development. The README documents each variable.
 
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +21,9 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 # A fixed, public key for development only; with DEBUG off it is refused below.
 DEV_TOKEN_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlISE="
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: an unset environment must never run with the published development keys
+# below. `make demo`, the tests and the benchmarks set DEBUG=true themselves.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -29,7 +32,8 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[DEV_TOKEN_KEY
 if not DEBUG:
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a long random value when DEBUG is off."
+            "SECRET_KEY must be set to a long random value when DEBUG is off (DEBUG is off "
+            "unless set; for a development server set DEBUG=true, as `make demo` does)."
         )
     if not TOKEN_ENCRYPTION_KEYS or DEV_TOKEN_KEY in TOKEN_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
@@ -63,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.signin.middleware.SessionLifetimeMiddleware",
     "accounts.signin.middleware.SessionRevocationMiddleware",
     "accounts.signin.middleware.SignInErrorMiddleware",
     "billingdash.unavailable.DatabaseUnavailableMiddleware",
@@ -158,6 +163,14 @@ LOGIN_REDIRECT_URL = "org_list"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Security --------------------------------------------------------------------
+# Sessions end after an idle time and at an absolute lifetime, both shorter for staff,
+# enforced on every request (accounts.signin.middleware.SessionLifetimeMiddleware); the
+# cookie and the stored session never outlive the longest of them.
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)
+SESSION_STAFF_ABSOLUTE_SECONDS = env.int("SESSION_STAFF_ABSOLUTE_SECONDS", default=4 * 3600)
+SESSION_STAFF_IDLE_SECONDS = env.int("SESSION_STAFF_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_SECONDS, SESSION_STAFF_ABSOLUTE_SECONDS)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -171,10 +184,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+_TRUST_PROXY_SSL_HEADER = env.bool("SECURE_PROXY_SSL_HEADER", default=False)
+if _TRUST_PROXY_SSL_HEADER:
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+
+def github_avatar_origin(web_url: str) -> str:
+    """Where GitHub serves avatars: github.com's come from avatars.githubusercontent.com,
+    GitHub Enterprise Server's (and the simulator's) from its own origin."""
+    parts = urlsplit(web_url)
+    if (parts.hostname or "").lower() in ("github.com", "www.github.com"):
+        return "https://avatars.githubusercontent.com"
+    return f"{parts.scheme}://{parts.netloc}"
+
 
 # Content-Security-Policy (django-csp 4): no inline script or style, no eval; plotly.js
 # is served from our own static files in its "strict" build, which needs no eval.
@@ -183,7 +207,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https://avatars.githubusercontent.com", "https:"],
+        # The site and GitHub's avatars (set below from GITHUB_WEB_URL), nothing else.
+        "img-src": ["'self'"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
@@ -193,16 +218,33 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# django-axes throttles the staff admin login against password guessing.
+# django-axes throttles the staff admin login (/admin/login/) against password guessing,
+# and nothing else: its backend, handler and lock-out apply to admin requests only
+# (accounts/signin/throttle.py), so failures there never lock GitHub sign-in.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "accounts.signin.throttle.AdminLoginHandler"
+# The client's address: REMOTE_ADDR, or behind AXES_PROXY_COUNT proxies the address the
+# first of them added to X-Forwarded-For (accounts.signin.throttle.client_ip). Not named
+# AXES_PROXY_COUNT inside Django: axes warns about that (deprecated) name of its own.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.throttle.client_ip"
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+if (_TRUST_PROXY_SSL_HEADER or USE_X_FORWARDED_HOST) and TRUSTED_PROXY_COUNT < 1:
+    # Behind a proxy every request comes from the proxy's address: one guessed password
+    # too many would lock every staff member out, and throttling would see no client.
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER or USE_X_FORWARDED_HOST is set, so billingdash runs behind "
+        "a proxy, but AXES_PROXY_COUNT is 0: set AXES_PROXY_COUNT to the number of proxies "
+        "in front of billingdash (1 for one proxy) so that login throttling sees the "
+        "client's address in X-Forwarded-For."
+    )
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.signin.throttle.AdminLoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.signin.backends.GitHubAppSignIn",
     "accounts.signin.backends.GitHubOAuthSignIn",
@@ -221,6 +263,16 @@ GITHUB_APP_PRIVATE_KEY_PATH = env.str("GITHUB_APP_PRIVATE_KEY_PATH", default="")
 if not GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_PATH:
     GITHUB_APP_PRIVATE_KEY = Path(GITHUB_APP_PRIVATE_KEY_PATH).read_text()
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+# Webhook bodies over this are refused (413) before they are read or their signature is
+# checked. The App's events are a few KB; GitHub's own cap (25 MB) is far too much to read
+# for an unauthenticated caller.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Deliveries GitHub could not make (billingdash down) are asked for again from the App's
+# delivery log (accounts.webhooks.recovery): how far back, how many a run, and after how
+# many attempts of one delivery to leave it to an operator.
+WEBHOOK_RECOVERY_WINDOW_SECONDS = env.int("WEBHOOK_RECOVERY_WINDOW_SECONDS", default=3 * 86400)
+WEBHOOK_RECOVERY_MAX_PER_RUN = env.int("WEBHOOK_RECOVERY_MAX_PER_RUN", default=50)
+WEBHOOK_RECOVERY_MAX_ATTEMPTS = env.int("WEBHOOK_RECOVERY_MAX_ATTEMPTS", default=5)
 GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
 GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
 GITHUB_HTTP_CONNECT_TIMEOUT = env.float("GITHUB_HTTP_CONNECT_TIMEOUT", default=5.0)
@@ -239,6 +291,20 @@ REFRESH_COOLDOWN_SECONDS = env.int("REFRESH_COOLDOWN_SECONDS", default=300)
 # How long an install link (its signed `state`) stays valid: an owner may read first.
 INSTALL_STATE_MAX_AGE_SECONDS = env.int("INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
 BACKFILL_MONTHS = env.int("BACKFILL_MONTHS", default=24)
+
+# --- Retention (README "Security": what is kept, for how long) -------------------------
+# An organization whose App was uninstalled keeps its data this many days (an owner may
+# install it again), then it is deleted (accounts.installations.retention).
+ORG_DATA_RETENTION_DAYS = env.int("ORG_DATA_RETENTION_DAYS", default=30)
+# Usage older than this many months (this one included) is deleted (usage.collection.
+# retention). A backfill would collect again what the purge deletes: not shorter.
+USAGE_RETENTION_MONTHS = env.int("USAGE_RETENTION_MONTHS", default=36)
+if USAGE_RETENTION_MONTHS < BACKFILL_MONTHS:
+    raise ImproperlyConfigured(
+        f"USAGE_RETENTION_MONTHS ({USAGE_RETENTION_MONTHS}) is shorter than BACKFILL_MONTHS "
+        f"({BACKFILL_MONTHS}): every backfill would collect again what the purge deletes. "
+        "Raise USAGE_RETENTION_MONTHS or lower BACKFILL_MONTHS."
+    )
 
 # --- Sign-in (social-auth) -----------------------------------------------------------
 # Backends `github-app` and `github-oauth` (accounts/backends.py) read the GITHUB_* values
@@ -271,11 +337,11 @@ SOCIAL_AUTH_PIPELINE = (
     "accounts.signin.pipeline.sync_memberships",
 )
 # GitHub's web origin in the CSP: the sign-in form POSTs here and is redirected to GitHub's
-# authorize page (browsers apply form-action to that redirect), and GitHub Enterprise
-# Server (and the simulator) serve avatars from it.
-for _directive in ("form-action", "img-src"):
-    if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive]:
-        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(GITHUB_WEB_URL)
+# authorize page (browsers apply form-action to that redirect). Avatars come from GitHub's
+# avatar host (github.com) or from GitHub Enterprise Server's (the simulator's) own origin.
+if GITHUB_WEB_URL not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(GITHUB_WEB_URL)
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(github_avatar_origin(GITHUB_WEB_URL))
 # Tracebacks on debug pages and error reports never show a token or key.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "billingdash.reporting.RedactingExceptionReporterFilter"
 

@@ -90,6 +90,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.sweep_webhook_deliveries",
         "schedule": 60.0,
     },
+    # accounts: ask GitHub to redeliver what it could not deliver to us (its delivery log).
+    "accounts-recover-webhook-deliveries": {
+        "task": "accounts.tasks.recover_webhook_deliveries",
+        "schedule": 10 * 60.0,
+    },
     # accounts: compare GET /app/installations with what we stored (missed webhooks).
     "accounts-reconcile-installations": {
         "task": "accounts.tasks.reconcile_installations",
@@ -103,6 +108,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "kwargs": {"sent_at": BeatLazyFunc(time.time)},
         # A backlog of heartbeats is pointless; an hour bounds it when no worker runs.
         "options": {"expires": 3600},
+    },
+    # accounts: delete the data of organizations uninstalled longer than
+    # ORG_DATA_RETENTION_DAYS ago; usage: delete usage older than USAGE_RETENTION_MONTHS.
+    # Both audited per organization and idempotent (a doubled run finds nothing).
+    "accounts-purge-uninstalled-orgs": {
+        "task": "accounts.tasks.purge_uninstalled_orgs",
+        "schedule": crontab(hour=3, minute=37),
+    },
+    "usage-purge-old-usage": {
+        "task": "usage.tasks.purge_old_usage",
+        "schedule": crontab(hour=3, minute=47),
     },
     # alerts: send again the deliveries whose message was lost (broker down when they
     # were queued) or whose worker died mid-send; duplicates are harmless (claimed once).
@@ -121,6 +137,7 @@ CELERY_IMPORTS = (
     "accounts.webhooks.tasks",
     "usage.collection.collect",
     "usage.collection.tasks",
+    "usage.collection.retention",
 )
 
 # What `from .settings_celery import *` takes: the settings (upper case), nothing else.

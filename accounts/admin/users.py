@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin.actions import (
@@ -36,6 +37,7 @@ from accounts.admin.helpers import (
     finish_action,
     link,
 )
+from accounts.installations.retention import org_data_deletion_date
 from accounts.models import AuditEvent, GitHubToken, Installation, Membership, Organization, User
 from accounts.tokens import user_sign_out_everywhere
 
@@ -200,6 +202,7 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "billing_platform",
         "collection_paused",
         "last_collected_at",
+        "data_deletion",
         "created_at",
         "updated_at",
         "related",
@@ -233,6 +236,13 @@ class OrganizationAdmin(ObjectActionsAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # would drop its usage history; pause it instead
+
+    @admin.display(description="Data deleted on")
+    def data_deletion(self, obj: Organization) -> str:
+        due = org_data_deletion_date(organization=obj) if obj.pk else None
+        if due is None:
+            return "- (the App is installed, or was never installed)"
+        return f"{date_format(due, 'j F Y')}: uninstalled, unless the App is installed again"
 
     @admin.display(description="Members", ordering="member_count")
     def members(self, obj: Organization) -> str:

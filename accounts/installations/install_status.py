@@ -13,10 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.installations.retention import org_data_deletion_date
 from accounts.models import AuditEvent, Installation, Organization, User, grants_billing
 from accounts.tokens import GitHubAuthorizationLost, with_user_token
 from billingdash import github
@@ -100,6 +100,12 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
             f"{_uninstalled_by(inst)}, so billingdash can no longer read its billing. "
             "An owner must install it again."
         )
+        due = org_data_deletion_date(organization=organization)
+        if due is not None:
+            words += (
+                f" billingdash deletes the billing data it keeps of {login} on "
+                f"{date_format(due, 'j F Y')}, unless an owner installs the App again before."
+            )
         return InstallationStatus("uninstalled", words, iid)
     if state == Installation.State.SUSPENDED:
         words = (
@@ -124,9 +130,8 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
 
 @dataclass(frozen=True)
 class OwnerList:
-    """``source``: ``app`` (every owner, read with our installation's token), ``public``
-    (owners who show their membership publicly, read with the user's token) or
-    ``unavailable`` (GitHub did not say)."""
+    """``source``: ``public`` (the owners GitHub shows the user: to anyone but a member,
+    those who made their membership public) or ``unavailable`` (GitHub did not say)."""
 
     source: str
     owners: list[dict[str, str]] = field(default_factory=list)
@@ -142,31 +147,9 @@ def _member_view(item: Any) -> dict[str, str] | None:
     }
 
 
-def _members_installation(organization: Organization) -> Installation | None:
-    # GitHub lists private members (and so every owner) only to a token that can read
-    # members: our installation with the Members permission, if it is not suspended.
-    return (
-        organization.installations.filter(
-            state__in=(
-                Installation.State.ACTIVE,
-                Installation.State.MISSING_PERMISSION,
-                Installation.State.NEEDS_ATTENTION,
-            )
-        )
-        .order_by("-updated_at")
-        .filter(permissions__members__in=("read", "write"))
-        .first()
-    )
-
-
-def _list_owners(user: User, login: str, installation: Installation | None) -> OwnerList:
-    if installation is not None and settings.GITHUB_APP_PRIVATE_KEY:
-        try:
-            token = github.installation_token(installation.installation_id)
-            found = github.list_org_members(token, login, role="admin")
-            return OwnerList("app", [m for m in map(_member_view, found) if m])
-        except (github.GitHubError, ImproperlyConfigured) as error:
-            log.info("owners of %s via installation failed: %r", login, error)
+def _list_owners(user: User, login: str) -> OwnerList:
+    # Never with our installation's token: it lists concealed owners too, which GitHub
+    # would not show this user (a billing manager is not a member).
     if user.github_id is None:
         return OwnerList("unavailable")
     try:
@@ -183,16 +166,14 @@ def _list_owners(user: User, login: str, installation: Installation | None) -> O
     return OwnerList("public", [m for m in map(_member_view, found) if m])
 
 
-def org_owners(*, user: User, login: str, organization: Organization | None) -> OwnerList:
-    """The owners of the organization `login` that GitHub lets us know, cached for a few
-    minutes. ``organization`` is ours when we know it (its installation may list more)."""
-    installation = _members_installation(organization) if organization is not None else None
-    kind = f"app{installation.installation_id}" if installation else f"user{user.pk}"
-    key = f"wizard-owners:{login.lower()}:{kind}"
+def org_owners(*, user: User, login: str) -> OwnerList:
+    """The owners of the organization `login` that GitHub shows `user` (read with the
+    user's own token), cached for a few minutes per user."""
+    key = f"wizard-owners:{login.lower()}:user{user.pk}"
     cached = cache.get(key)
     if isinstance(cached, dict):
         return OwnerList(cached["source"], cached["owners"])
-    result = _list_owners(user, login, installation)
+    result = _list_owners(user, login)
     if result.source != "unavailable":
         cache.set(key, {"source": result.source, "owners": result.owners}, OWNERS_CACHE_SECONDS)
     return result

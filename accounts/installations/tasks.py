@@ -1,4 +1,5 @@
-"""Celery task of the installations: reconcile what we store with `GET /app/installations`."""
+"""Celery tasks of the installations: reconcile what we store with `GET /app/installations`,
+and delete the data of organizations uninstalled longer than the retention."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from celery import shared_task
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.installations.retention import orgs_purge_expired
 from accounts.installations.services import installations_reconcile
 from billingdash import github
 
@@ -29,3 +31,10 @@ def reconcile_installations() -> dict[str, int] | None:
         "changed": len(result.changed),
         "deleted": len(result.deleted),
     }
+
+
+@shared_task(name="accounts.tasks.purge_uninstalled_orgs")
+def purge_uninstalled_orgs() -> int:
+    """Delete the data of organizations uninstalled more than ORG_DATA_RETENTION_DAYS
+    ago (daily, beat; idempotent)."""
+    return orgs_purge_expired()

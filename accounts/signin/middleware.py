@@ -1,4 +1,5 @@
-"""Session revocation ("signed out everywhere") and friendly sign-in error pages."""
+"""Session lifetimes (idle and absolute, shorter for staff), session revocation ("signed
+out everywhere") and friendly sign-in error pages."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -23,20 +26,82 @@ from billingdash.github import errors
 
 log = logging.getLogger(__name__)
 
-# Session key: when this session signed in (epoch seconds, set on `user_logged_in`).
+# Session keys: when this session signed in (epoch seconds, set on `user_logged_in`), and
+# when it was last used (written at most once a minute: the idle clock).
 SIGNED_IN_AT = "billingdash_signed_in_at"
+LAST_SEEN_AT = "billingdash_last_seen_at"
+SEEN_EVERY_SECONDS = 60
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _signed_out(request: HttpRequest, reason: str) -> HttpResponse:
+def _signed_out(request: HttpRequest, reason: str, *, code: str = "signed_out") -> HttpResponse:
+    staff_page = request.path.startswith("/admin/")
     logout(request)
     if _wants_json(request):
-        return JsonResponse({"error": "signed_out", "message": reason}, status=401)
+        return JsonResponse({"error": code, "message": reason}, status=401)
     messages.warning(request, reason)
+    if staff_page:
+        return redirect_to_login(request.get_full_path(), "admin:login")
     return redirect("login")
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def session_lifetimes(user) -> tuple[int, int]:
+    """(absolute, idle) lifetime in seconds of `user`'s sessions: shorter for staff."""
+    if user.is_staff:
+        return settings.SESSION_STAFF_ABSOLUTE_SECONDS, settings.SESSION_STAFF_IDLE_SECONDS
+    return settings.SESSION_ABSOLUTE_SECONDS, settings.SESSION_IDLE_SECONDS
+
+
+def session_expiry_reason(session, user, *, now: float) -> str:
+    """Why the session has ended ("" while it lasts): idle or past its absolute lifetime.
+    A session without its sign-in time cannot be aged, so it has ended too."""
+    absolute, idle = session_lifetimes(user)
+    signed_in_at = session.get(SIGNED_IN_AT)
+    if not isinstance(signed_in_at, int | float):
+        return "Your session could not be verified, so you were signed out. Sign in again."
+    if now - signed_in_at > absolute:
+        return (
+            f"You were signed out after {_duration(absolute)}: sessions last at most that "
+            "long. Sign in again to continue."
+        )
+    last_seen = session.get(LAST_SEEN_AT, signed_in_at)
+    if isinstance(last_seen, int | float) and now - last_seen > idle:
+        return (
+            f"You were signed out because you were inactive for {_duration(idle)}. "
+            "Sign in again to continue."
+        )
+    return ""
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session server-side once it has been idle for ``SESSION_IDLE_SECONDS`` or
+    has lasted ``SESSION_ABSOLUTE_SECONDS`` (``SESSION_STAFF_*`` for staff), whatever
+    the browser's cookie says; the sign-in page (or the API's 401) says why."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            reason = session_expiry_reason(request.session, user, now=now)
+            if reason:
+                return _signed_out(request, reason, code="session_expired")
+            if now - request.session.get(LAST_SEEN_AT, 0) >= SEEN_EVERY_SECONDS:
+                request.session[LAST_SEEN_AT] = now
+        return self.get_response(request)
 
 
 class SessionRevocationMiddleware:
@@ -64,7 +129,9 @@ class SessionRevocationMiddleware:
 
 
 def mark_session_signed_in(request: HttpRequest) -> None:
-    request.session[SIGNED_IN_AT] = time.time()
+    now = time.time()
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
 
 
 class SignInErrorMiddleware(SocialAuthExceptionMiddleware):

@@ -41,6 +41,7 @@ from accounts.models import Installation, Membership, Organization, User, Webhoo
 from accounts.organizations import account_rename
 from accounts.roles.sync import ROLES
 from accounts.tokens import user_revoke_github_authorization
+from billingdash.logging import redact
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def webhook_delivery_process(*, delivery_pk: int) -> str | None:
             delivery.attempts,
         )
         WebhookDelivery.objects.filter(pk=delivery_pk).update(
-            state=state, error=f"{type(error).__name__}: {error}"[:2000]
+            state=state, error=redact(f"{type(error).__name__}: {error}")[:2000]
         )
     return state
 

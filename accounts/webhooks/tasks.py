@@ -1,5 +1,6 @@
-"""Celery tasks of the webhooks: process one stored delivery, and sweep the ones a broker
-outage left pending. Thin: load by id, call a service."""
+"""Celery tasks of the webhooks: process one stored delivery, sweep the ones a broker
+outage left pending, and recover the ones GitHub could not deliver (its delivery log).
+Thin: load by id, call a service."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from accounts.models import WebhookDelivery
 from accounts.webhooks.handlers import sweep_stale_claims, webhook_delivery_process
+from accounts.webhooks.recovery import webhook_deliveries_recover
+from billingdash import github
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +68,15 @@ def sweep_webhook_deliveries() -> int:
     if queued:
         log.info("sweep queued %d pending webhook deliveries", queued)
     return queued
+
+
+@shared_task(name="accounts.tasks.recover_webhook_deliveries")
+def recover_webhook_deliveries() -> dict[str, int] | None:
+    """Ask GitHub to redeliver the deliveries it could not make to us (beat, every 10
+    minutes); see `accounts.webhooks.recovery`."""
+    try:
+        return webhook_deliveries_recover().as_json()
+    except (github.GitHubError, ImproperlyConfigured) as error:
+        # Nothing was lost: the next run reads the log again.
+        log.warning("webhook recovery skipped: %r", error)
+        return None

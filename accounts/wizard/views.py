@@ -14,7 +14,11 @@
 ``/install/`` (``install_start``) is the step for someone who sees no organization yet
 (GitHub App sign-in lists only orgs where the App is installed): GitHub's generic install
 page, which lists the orgs the user owns, and the "ask an owner" path. ``?org=<login>``
-is the link a billing manager shares with an owner.
+is the link a billing manager shares with an owner. The org comes from the query string,
+not the path, so the access helper decides here too: people who may see the org go to
+its own wizard; everyone else gets the page of an org billingdash does not know (whether
+billingdash knows it, and who its owners are, is not for them). The owners shown are
+always those GitHub shows the user, read with the user's own token.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -88,12 +92,10 @@ def _share(request: HttpRequest, login: str) -> dict[str, str]:
     return {"login": login, "link": link, "message": message}
 
 
-def _ask_context(
-    request: HttpRequest, *, login: str, organization: Organization | None
-) -> dict[str, Any]:
+def _ask_context(request: HttpRequest, *, login: str) -> dict[str, Any]:
     return {
         "share": _share(request, login),
-        "owners": org_owners(user=request.user, login=login, organization=organization),
+        "owners": org_owners(user=request.user, login=login),
     }
 
 
@@ -130,7 +132,7 @@ def org_install(request: HttpRequest, login: str) -> HttpResponse:
         # GitHub's own "Request" (setup_action=request) where GitHub offers it to them.
         state = issue(request, organization=organization)
         context["github_request_url"] = github_install_url(state=state, organization=organization)
-        context.update(_ask_context(request, login=organization.login, organization=organization))
+        context.update(_ask_context(request, login=organization.login))
     context["step"] = step
     return render(request, "accounts/wizard.html", context)
 
@@ -154,12 +156,9 @@ def render_start(
         ).order_by("-created_at")[:5],
     }
     if org_hint:
-        known = Organization.objects.filter(login__iexact=org_hint).first()
-        if known is not None:
-            # GitHub's deep link for that org: an owner lands on its Install button.
-            state = issue(request, organization=known)
-            context["org_install_url"] = github_install_url(state=state, organization=known)
-        context.update(_ask_context(request, login=org_hint, organization=known))
+        # Only for orgs the user does not see (install_start sends the others to their
+        # own wizard): nothing here may depend on what billingdash knows of the org.
+        context.update(_ask_context(request, login=org_hint))
     return render(request, "accounts/no_orgs.html", context)
 
 
@@ -201,13 +200,12 @@ def install_start(request: HttpRequest) -> HttpResponse:
     if org_hint and not GITHUB_LOGIN.match(org_hint):
         org_hint = ""
     if org_hint:
-        # The shared link: people who already see the org get its own wizard step.
-        seen = Membership.objects.filter(
-            user=request.user,
-            organization__login__iexact=org_hint,
-            state=Membership.State.ACTIVE,
-        ).select_related("organization")
-        membership = seen.first()
-        if membership is not None:
-            return redirect("org_install", membership.organization.login)
+        # The shared link: people who may see the org (the access helper says so, after
+        # re-reading stale roles from GitHub) get its own wizard step.
+        try:
+            organization = get_org_for_member(user=request.user, login=org_hint)
+        except Http404:
+            pass
+        else:
+            return redirect("org_install", organization.login)
     return render_start(request, org_hint=org_hint, always=True)

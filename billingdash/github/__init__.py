@@ -29,6 +29,8 @@ Modules
 ``api``      one function per endpoint (users, orgs, App); ``billing`` the billing ones,
              ``usage_stream`` the fast decoder of the usage report's items.
 ``types``    TypedDicts of the JSON objects callers read.
+``hooks``    the App's webhook delivery log and redelivery (App JWT).
+``grants``   deleting a user's authorization of our client (client id + secret).
 
 Tokens
 ------
@@ -130,6 +132,12 @@ from billingdash.github.errors import (
     Unauthorized,
     Unprocessable,
 )
+from billingdash.github.grants import delete_app_authorization
+from billingdash.github.hooks import (
+    HookDelivery,
+    iter_app_hook_deliveries,
+    redeliver_app_hook_delivery,
+)
 from billingdash.github.http import paginate, request, request_json
 from billingdash.github.oauth import TokenSet, exchange_code, refresh_user_token
 from billingdash.github.types import (
@@ -152,6 +160,7 @@ __all__ = [
     "Forbidden",
     "GitHubError",
     "Gone",
+    "HookDelivery",
     "Installation",
     "InstallationToken",
     "MalformedResponse",
@@ -172,6 +181,7 @@ __all__ = [
     "app_jwt",
     "check_billing_access",
     "create_installation_token",
+    "delete_app_authorization",
     "exchange_code",
     "forget_installation_token",
     "get_app",
@@ -182,6 +192,7 @@ __all__ = [
     "get_org_installation",
     "get_user_org_membership",
     "installation_token",
+    "iter_app_hook_deliveries",
     "iter_billing_usage",
     "list_app_installations",
     "list_billing_budgets",
@@ -190,6 +201,7 @@ __all__ = [
     "list_user_org_memberships",
     "list_user_orgs",
     "paginate",
+    "redeliver_app_hook_delivery",
     "refresh_user_token",
     "request",
     "request_json",

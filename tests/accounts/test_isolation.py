@@ -13,7 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
-from accounts.models import Membership
+from accounts.models import Membership, Organization
 from tests.factories import (
     ChannelFactory,
     InstallationFactory,
@@ -160,3 +160,78 @@ def test_a_stale_membership_is_not_enough(client, world):
     MembershipFactory(user=staff, organization=acme, stale=True)
     client.force_login(staff)
     assert client.get("/orgs/acme-corp/").status_code == 404
+
+
+# --- URLs that name an organization outside the path ------------------------------------
+# (method, URL, form data) with "{login}" where the org goes: the query string of the
+# install step (the link a billing manager shares), its form, and GitHub's Setup URL
+# (which names an installation, so an org, by id). Add every new one here.
+OUTSIDE_PATH = [
+    ("get", "/install/?org={login}", None),
+    ("post", "/install/", {"org": "{login}"}),
+    ("get", "/github/setup/?installation_id={installation_id}&setup_action=install", None),
+]
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+STATE = re.compile(rb"state=[A-Za-z0-9_\-:.%]+")
+
+
+def outside(client, method, url, data, *, login, installation_id):
+    url = url.format(login=login, installation_id=installation_id)
+    if method == "post":
+        data = {k: v.format(login=login) for k, v in data.items()}
+        response = client.post(url, data)
+        if response.status_code == 302 and response["Location"].startswith("/install/"):
+            response = client.get(response["Location"])  # where the form leads
+        return response
+    return client.get(url)
+
+
+def page_bytes(response) -> bytes:
+    """The page without what differs on every render (CSRF tokens, install `state`)."""
+    return STATE.sub(b"state=", CSRF.sub(b"", response.content))
+
+
+def test_the_walk_knows_every_url_that_names_an_org_outside_the_path():
+    names = {name for _, name, _ in _walk(get_resolver().url_patterns)}
+    assert {"install_start", "github_setup"} <= names
+
+
+@pytest.mark.parametrize("who", ["charlie", "nobody"])
+def test_outside_the_path_a_stranger_gets_the_page_of_an_unknown_org(client, world, who):
+    """Whether billingdash knows acme-corp (and who its owners are) never shows: a
+    stranger's page for acme-corp is byte for byte the one for an org billingdash does
+    not know, before and after acme-corp's rows are gone."""
+    acme, people = world
+    user = people["charlie"] if who == "charlie" else UserFactory(github_login="nobody")
+    client.force_login(user)
+    iid = acme.installations.get().installation_id
+    for method, url, data in OUTSIDE_PATH:
+        seen = outside(client, method, url, data, login="acme-corp", installation_id=iid)
+        assert seen.status_code < 500, url
+        assert b"7770001" not in seen.content, url  # acme's GitHub id (a deep link)
+        acme_id = Organization.objects.get(login="acme-corp").pk
+        Organization.objects.filter(pk=acme_id).update(login="renamed-away")
+        unknown = outside(client, method, url, data, login="acme-corp", installation_id=iid)
+        Organization.objects.filter(pk=acme_id).update(login="acme-corp")
+        assert seen.status_code == unknown.status_code, url
+        assert page_bytes(seen) == page_bytes(unknown), url
+
+
+def test_outside_the_path_members_go_to_the_orgs_own_wizard(client, world):
+    _, people = world
+    for who in ("olivia", "bill", "mia"):
+        client.force_login(people[who])
+        answer = client.get("/install/?org=ACME-corp")
+        assert answer.status_code == 302 and answer["Location"] == "/orgs/acme-corp/install/", who
+
+
+def test_outside_the_path_anonymous_visitors_are_sent_to_sign_in(client, world):
+    acme, _ = world
+    iid = acme.installations.get().installation_id
+    for method, url, data in OUTSIDE_PATH:
+        response = getattr(client, method)(
+            url.format(login="acme-corp", installation_id=iid),
+            {k: v.format(login="acme-corp") for k, v in (data or {}).items()},
+        )
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/login/?next="), url

@@ -74,3 +74,62 @@ def test_another_staff_member_unlocks_by_deleting_the_attempt(client, staff_user
     # Locked by address too: the same address was also locked out; its attempts are gone.
     assert not AccessAttempt.objects.exists()
     assert sign_in(client, staff_user.username, STAFF_PASSWORD).status_code == 302
+
+
+def test_an_admin_lockout_never_blocks_github_sign_in(
+    client, staff_user, github_settings, settings
+):
+    """Five wrong admin passwords lock that address out of the admin only: a GitHub sign-in
+    from the same address (every user's, behind a proxy) still works, and records no
+    failure of its own."""
+    from tests.accounts.flow import GitHubBrowser
+
+    settings.GITHUB_SIGNIN_CLIENT = "oauth"
+    for attempt in range(5):
+        sign_in(client, staff_user.username, f"guess-{attempt}")
+    assert sign_in(client, staff_user.username, STAFF_PASSWORD).status_code == 429
+    attempts = AccessAttempt.objects.count()
+    browser = GitHubBrowser(sim_url=github_settings.web_url)  # the same 127.0.0.1
+    answer = browser.sign_in("olivia", "github-oauth")
+    assert answer.status_code == 302 and answer["Location"] == "/orgs/", answer.content[:300]
+    assert browser.client.get("/orgs/").status_code == 200
+    assert AccessAttempt.objects.count() == attempts
+    # The admin stays locked for that address.
+    assert sign_in(Client(), staff_user.username, STAFF_PASSWORD).status_code == 429
+
+
+def test_failed_github_sign_ins_are_not_counted_as_admin_failures(client, staff_user, db):
+    """A GitHub sign-in that fails (a bad state) must not count towards the admin lockout."""
+    for _ in range(6):
+        answer = client.get("/complete/github-oauth/", {"code": "x", "state": "forged"})
+        assert answer.status_code != 429
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, staff_user.username, STAFF_PASSWORD).status_code == 302
+
+
+def test_behind_proxies_the_client_is_the_address_the_first_proxy_added(rf, settings):
+    from accounts.signin.throttle import client_ip
+
+    def ip(forwarded=None):
+        meta = {"REMOTE_ADDR": "10.0.0.9"}
+        if forwarded is not None:
+            meta["HTTP_X_FORWARDED_FOR"] = forwarded
+        return client_ip(rf.get("/admin/login/", **meta))
+
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert ip("6.6.6.6") == "10.0.0.9"  # no proxy: a client's header is ignored
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert ip("6.6.6.6, 203.0.113.7") == "203.0.113.7"  # the spoofed entry is ignored
+    assert ip(None) == "10.0.0.9"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert ip("6.6.6.6, 203.0.113.7, 10.0.0.2") == "203.0.113.7"
+
+
+def test_behind_a_proxy_one_clients_lockout_is_not_everyones(staff_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    guesser = Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    for attempt in range(5):
+        sign_in(guesser, "nobody-here", f"guess-{attempt}")
+    assert sign_in(guesser, "nobody-here", "again").status_code == 429
+    colleague = Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert sign_in(colleague, staff_user.username, STAFF_PASSWORD).status_code == 302

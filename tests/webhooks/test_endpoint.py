@@ -15,7 +15,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from accounts.models import WebhookDelivery
-from accounts.webhooks.endpoint import MAX_BODY_BYTES, github_webhook, signature_is_valid
+from accounts.webhooks.endpoint import github_webhook, signature_is_valid
 from accounts.webhooks.handlers import webhook_delivery_process
 
 from .conftest import SECRET, sign
@@ -184,10 +184,27 @@ class ExplodingStream(io.RawIOBase):
     readinto = read
 
 
-def test_oversize_is_refused_before_reading(webhook_settings):
-    request = _raw_request(str(MAX_BODY_BYTES + 1), ExplodingStream())
+def test_oversize_is_refused_before_reading(webhook_settings, settings):
+    request = _raw_request(str(settings.WEBHOOK_MAX_BODY_BYTES + 1), ExplodingStream())
     response = github_webhook(request)
     assert response.status_code == 413
+    assert json.loads(response.content)["message"] == (
+        f"Payload over {settings.WEBHOOK_MAX_BODY_BYTES} bytes: billingdash subscribes only "
+        "to small events."
+    )
+
+
+def test_the_body_cap_is_far_below_githubs_25_mb_and_fits_every_event(settings):
+    """GitHub caps payloads at 25 MB; the events the App receives are a few KB (the
+    largest of GitHub's examples), so the endpoint reads far less before the signature
+    check (issue 14, finding 6)."""
+    from pathlib import Path
+
+    examples = Path(settings.BASE_DIR, "ghsim", "spec", "examples").glob("webhook__*.json")
+    largest = max(path.stat().st_size for path in examples)
+    assert 1000 < largest < 10_000
+    assert settings.WEBHOOK_MAX_BODY_BYTES <= 1024 * 1024
+    assert 100 * largest <= settings.WEBHOOK_MAX_BODY_BYTES
 
 
 def test_missing_content_length_is_an_empty_body(webhook_settings):
@@ -207,13 +224,14 @@ def test_body_shorter_than_content_length_gets_400(webhook_settings):
 
 
 @pytest.mark.django_db
-def test_body_over_django_upload_limit_is_accepted(post_webhook, settings):
-    # 3 MB: over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), under GitHub's 25 MB.
-    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 3_000_000
-    payload = {"action": "ping", "padding": "x" * 3_000_000}
+def test_a_signed_body_over_the_cap_is_refused_and_not_stored(post_webhook, settings):
+    payload = {"action": "ping", "padding": "x" * settings.WEBHOOK_MAX_BODY_BYTES}
     response = post_webhook("ping", payload)
-    assert response.status_code == 200
-    assert WebhookDelivery.objects.get().state == WebhookDelivery.State.IGNORED
+    assert response.status_code == 413
+    assert not WebhookDelivery.objects.exists()
+    # Just under the cap is accepted.
+    payload = {"action": "ping", "padding": "x" * (settings.WEBHOOK_MAX_BODY_BYTES - 100)}
+    assert post_webhook("ping", payload).status_code == 200
 
 
 def test_oversize_over_http_is_not_read(live_server, webhook_settings):

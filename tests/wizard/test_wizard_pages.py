@@ -78,9 +78,10 @@ def test_billing_manager_gets_the_request_path(browsers, wgh):
     assert InstallRequest.objects.count() == 1
 
 
-def test_with_an_installation_of_ours_every_owner_is_listed(browsers, wgh):
-    """An installation without Administration (so no billing) but with Members: read
-    lists private owners too, and the page says so."""
+def test_owners_are_those_github_shows_the_billing_manager_never_the_apps_view(browsers, wgh):
+    """Our installation (Members: read, no Administration) could list every owner, the
+    concealed ones too; a billing manager is shown only the owners GitHub shows *them*:
+    the public ones (issue 14, finding 1)."""
     from accounts.installations.services import installations_reconcile
 
     wgh.control.set_membership("globex", "oscar", "admin", public=False)
@@ -89,9 +90,8 @@ def test_with_an_installation_of_ours_every_owner_is_listed(browsers, wgh):
     bill = browsers("bill")
     page = bill.client.get("/orgs/globex/install/")
     html = page.content.decode()
-    assert 'data-owners-source="app"' in html
-    assert ">olivia</a>" in html and ">oscar</a>" in html
-    assert "Every owner of globex" in text(page)
+    assert 'data-owners-source="public"' in html
+    assert ">olivia</a>" in html and ">oscar</a>" not in html
     assert "without the organization permission “Administration: read”" in text(page)
 
 
@@ -150,16 +150,18 @@ def test_the_shared_link_takes_an_owner_to_the_org_wizard(browsers):
     assert answer.status_code == 302 and answer["Location"] == "/orgs/globex/install/"
 
 
-def test_the_shared_link_with_the_app_sign_in_uses_the_deep_link(browsers, wgh, settings):
+def test_the_shared_link_says_nothing_of_an_org_the_user_does_not_see(browsers, wgh, settings):
     """With the GitHub App sign-in an owner of an org without the App does not see it in
-    billingdash yet: the shared link still leads to GitHub's page for that org."""
+    billingdash yet: the shared link leads to GitHub's generic install page (which lists
+    the accounts she can install on), exactly as for an org billingdash does not know:
+    whether billingdash knows the org is not for people who do not see it."""
     settings.GITHUB_SIGNIN_CLIENT = "app"
     Organization.objects.create(github_id=GLOBEX, login="globex")  # known from bill
     olivia = browsers("olivia", "github-app")
     page = olivia.client.get("/install/?org=globex")
     assert page.status_code == 200
     url = install_link(page.content.decode(), wgh.web_url)
-    assert query(url)["target_id"] == str(GLOBEX)
+    assert "target_id" not in url and str(GLOBEX) not in page.content.decode()
 
 
 def test_app_sign_in_billing_manager_sees_the_org_once_an_owner_installs(

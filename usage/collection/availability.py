@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billingdash import github
+from billingdash.logging import redact
 from usage.models import EndpointAvailability
 
 Reason = EndpointAvailability.Reason
@@ -59,7 +60,7 @@ def availability_record(
             "missing_permission": missing[:200],
             "checked_at": now,
             "next_check_at": None if error is None and not reason else now + recheck,
-            "detail": detail[:300],
+            "detail": redact(detail)[:300],
         },
     )
     return row

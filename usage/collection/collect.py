@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization
 from billingdash import github
+from billingdash.logging import redact
 from usage import periods
 from usage.collection.availability import availability_record
 from usage.collection.extras import extras_collect
@@ -129,14 +130,16 @@ def org_collect_due(*, organization_id: int, holder: str) -> DrainResult:
 
 def _finish(run: CollectionRun, state: str, error: str = "", **fields) -> None:
     fields.setdefault("finished_at", timezone.now())
-    CollectionRun.objects.filter(pk=run.pk).update(state=state, error=error[:4000], **fields)
+    CollectionRun.objects.filter(pk=run.pk).update(
+        state=state, error=redact(error)[:4000], **fields
+    )
 
 
 def _requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
     CollectionRun.objects.filter(pk=run.pk).update(
         state=State.QUEUED,
         not_before=timezone.now() + timedelta(seconds=wait),
-        error=error[:4000],
+        error=redact(error)[:4000],
         **fields,
     )
 

@@ -35,6 +35,7 @@ from typing import Any
 from accounts.installations.services import installation_mark_deleted, installation_upsert
 from accounts.models import Installation, Organization
 from billingdash import github
+from billingdash.logging import redact
 from usage import periods
 from usage.collection.availability import availability_forget, availability_record
 from usage.models import EndpointAvailability, OrgCollectionState
@@ -68,7 +69,7 @@ def installation_needs_attention(*, installation: Installation, reason: str) -> 
     show: the schedule leaves it alone until a webhook or the reconciliation revives it."""
     # Only an active installation: a webhook may already know better (deleted...).
     Installation.objects.filter(pk=installation.pk, state=Installation.State.ACTIVE).update(
-        state=Installation.State.NEEDS_ATTENTION, state_reason=reason[:300]
+        state=Installation.State.NEEDS_ATTENTION, state_reason=redact(reason)[:300]
     )
 
 
@@ -98,7 +99,7 @@ def _installation_gone(organization: Organization, installation: Installation) -
             f"GitHub has no organization {organization.login} any more: it was deleted (or "
             "renamed after the App was removed), and the App's installation is gone with it."
         )
-        Installation.objects.filter(pk=installation.pk).update(state_reason=reason[:300])
+        Installation.objects.filter(pk=installation.pk).update(state_reason=redact(reason)[:300])
         availability_record(
             organization=organization,
             endpoint=USAGE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from billingdash.logging import redact
 from usage.models import CollectionRun
 
 
@@ -14,5 +15,5 @@ def runs_skip_queued(*, organization_id: int, reason: str) -> int:
     ).update(
         state=CollectionRun.State.SKIPPED,
         finished_at=timezone.now(),
-        error=reason[:2000],
+        error=redact(reason)[:2000],
     )
