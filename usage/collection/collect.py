@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import Installation, Organization
 from billingdash import github
 from billingdash.logging import redact
-from usage import periods
+from usage import periods, signals
 from usage.collection.extras import extras_collect
 from usage.collection.ingest import IngestResult, month_replace
 from usage.collection.locks import (
@@ -178,6 +178,7 @@ def _collect_month(
         Organization.objects.filter(pk=org.pk).update(
             last_collected_at=now, billing_platform=Organization.BillingPlatform.ENHANCED
         )
+        signals.month_collected_on_commit(organization_id=org.pk, period=period, run_id=run.pk)
 
     for attempt in (1, 2):
         token = github.installation_token(installation.installation_id)

@@ -1,0 +1,53 @@
+"""Numbers and days as alert messages say them ("$182", "Tue 1 Dec", "December 2026")."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from usage.reporting.formatting import money
+
+
+def amount(value: Decimal) -> str:
+    """Whole dollars from $10 up ("$182", "$1,204"), cents below ("$9.60")."""
+    value = Decimal(value)
+    if abs(value) >= 10:
+        whole = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return f"{'−' if whole < 0 else ''}${abs(whole):,.0f}"
+    return money(value)
+
+
+def amount_range(low: Decimal, high: Decimal) -> str:
+    """A range ("$9" to "$14", joined by an en dash); one amount when both ends read
+    the same."""
+    low_text, high_text = amount(low), amount(high)
+    return low_text if low_text == high_text else f"{low_text}–{high_text}"
+
+
+def day(value: date) -> str:
+    return f"{value:%a} {value.day} {value:%b}"
+
+
+def day_year(value: date) -> str:
+    return f"{value:%a} {value.day} {value:%b} {value.year}"
+
+
+def month(value: date) -> str:
+    return f"{value:%B %Y}"
+
+
+def percent(value: Decimal) -> str:
+    return f"{Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP):,.0f}%"
+
+
+def change(current: Decimal, previous: Decimal) -> str:
+    """ "up $120.00 (+10.8%) from $1,114.56", "down ...", "the same as"."""
+    diff = current - previous
+    if diff == 0:
+        return f"the same as the {money(previous)} before"
+    direction = "up" if diff > 0 else "down"
+    ratio = ""
+    if previous:
+        share = (diff / abs(previous) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        ratio = f" ({'+' if share > 0 else ''}{share}%)"
+    return f"{direction} {money(abs(diff))}{ratio} from {money(previous)}"
