@@ -65,9 +65,13 @@ def _decimal(data: dict[str, Any], name: str, default: Decimal | None, low: Deci
 
 
 def _integer(data: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    number = _decimal(data, name, Decimal(default), Decimal(low))
+    words = f"{name} must be a whole number from {low} to {high}"
+    try:
+        number = _decimal(data, name, Decimal(default), Decimal(low))
+    except RuleInvalid:
+        raise RuleInvalid(words) from None
     if number != number.to_integral_value() or number > high:
-        raise RuleInvalid(f"{name} must be a whole number from {low} to {high}")
+        raise RuleInvalid(words)
     return int(number)
 
 

@@ -9,9 +9,9 @@ from usage.reporting.formatting import money
 
 
 def amount(value: Decimal) -> str:
-    """Whole dollars from $10 up ("$182", "$1,204"), cents below ("$9.60")."""
+    """Whole dollars from $10 up ("$182", "$1,204"), cents below ("$9.60", but "$2")."""
     value = Decimal(value)
-    if abs(value) >= 10:
+    if abs(value) >= 10 or value == value.to_integral_value():
         whole = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return f"{'−' if whole < 0 else ''}${abs(whole):,.0f}"
     return money(value)
