@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from accounts.models import Organization
 from usage import periods
-from usage.models import DailyUsage
+from usage.models import CollectionRun, DailyUsage
 from usage.reporting.budget_lines import budget_lines
 from usage.reporting.filters import Filters, month_end
 from usage.reporting.formatting import money
@@ -26,7 +26,7 @@ from .models import Digest, FiredAlert
 
 ZERO = Decimal(0)
 TOP = 3
-MOVER_DIMENSIONS = (("sku", "SKUs"), ("repository", "repositories"), ("user", "users"))
+MOVER_DIMENSIONS = (("sku", "SKUs"), ("repository", "Repositories"), ("user", "Users"))
 
 
 @dataclass(frozen=True)
@@ -81,22 +81,44 @@ def _mover_lines(organization: Organization, span: Span, before: Span) -> list[s
         up, down = movers(now, then)
         if up:
             items = ", ".join(f"{s.words()} {_signed(c)} (now {money(v)})" for s, c, v in up)
-            lines.append(f"{plural.capitalize()} up the most: {items}.")
+            lines.append(f"{plural} up the most: {items}.")
         if down:
             items = ", ".join(f"{s.words()} {_signed(c)} (now {money(v)})" for s, c, v in down)
-            lines.append(f"{plural.capitalize()} down the most: {items}.")
+            lines.append(f"{plural} down the most: {items}.")
     return lines
 
 
-def _projection_lines(organization: Organization, today: date) -> tuple[list[str], str]:
+def collected_months(organization: Organization) -> set[date]:
+    """The months of the organization that were collected at least once."""
+    runs = CollectionRun.objects.filter(
+        organization=organization, state=CollectionRun.State.SUCCEEDED
+    )
+    return set(runs.values_list("period", flat=True).distinct())
+
+
+def months_of(span: Span) -> list[date]:
+    months, month = [], periods.month_start(span.start)
+    while month <= span.end:
+        months.append(month)
+        month = periods.add_months(month, 1)
+    return months
+
+
+def _projection_lines(
+    organization: Organization, today: date, collected: set[date]
+) -> tuple[list[str], str]:
     month = periods.month_start(today)
     head = headline(organization, Filters(range="this_month", start=month, end=today), today)
+    if month not in collected:
+        return [f"{words.month(month)} is not collected yet."], "—"
     if head.projection is None:
         return [f"No usage recorded in {words.month(month)} yet."], "—"
+    last = ""
+    if head.previous_month in collected:
+        last = f" (last month {money(head.last_month_net)})"
     lines = [
         f"{words.month(month)} so far: {money(head.mtd.net_amount)} in {head.days_elapsed} "
-        f"days; projected {money(head.projection)} by {words.day(month_end(month))} "
-        f"(last month {money(head.last_month_net)})."
+        f"days; projected {money(head.projection)} by {words.day(month_end(month))}{last}."
     ]
     for line in budget_lines(organization, head):
         if line.projection is None or not line.budget.budget_amount:
@@ -110,41 +132,61 @@ def _projection_lines(organization: Organization, today: date) -> tuple[list[str
     return lines, money(head.projection)
 
 
+def _alert_lines(organization: Organization, span: Span, unit: str) -> tuple[list[str], int]:
+    alerts = FiredAlert.objects.filter(
+        organization=organization, fired_at__date__gte=span.start, fired_at__date__lte=span.end
+    ).order_by("fired_at")
+    count = alerts.count()
+    if not count:
+        return [f"No alert fired this {unit}."], 0
+    listed = " ".join(a.message for a in alerts[:5])
+    more = f" The {count - 5} others are on the alerts page." if count > 5 else ""
+    return [f"Alerts this {unit}: {count}. {listed}{more}"], count
+
+
 def digest_message(
     organization: Organization, kind: str, span: Span, *, today: date | None = None
 ) -> Message:
-    """The digest of `span` (a Monday-to-Sunday week, or a month)."""
+    """The digest of `span` (a Monday-to-Sunday week, or a month). Months billingdash has
+    not collected are said to be missing, never totalled as $0."""
     today = today or periods.today()
     login = organization.login
     before = previous_span(kind, span)
-    total, earlier = _total(organization, span), _total(organization, before)
+    collected = collected_months(organization)
+    unit = "month" if kind == Digest.Kind.MONTHLY else "week"
     if kind == Digest.Kind.MONTHLY:
-        when, unit = words.month(span.start), "month"
-        title = f"Monthly digest for {login}: {money(total)} in {when}"
+        when = words.month(span.start)
     else:
         when = f"{words.day(span.start)} to {words.day_year(span.end)}"
-        unit = "week"
-        title = f"Weekly digest for {login}: {money(total)} from {when}"
-    paragraphs = [
-        f"{login} spent {money(total)} net from {words.day_year(span.start)} to "
-        f"{words.day_year(span.end)}, {words.change(total, earlier)} the {unit} before."
-    ]
-    paragraphs += _mover_lines(organization, span, before)
-    projection_lines, projected = _projection_lines(organization, today)
-    paragraphs += projection_lines
-    alerts = list(
-        FiredAlert.objects.filter(
-            organization=organization,
-            fired_at__date__gte=span.start,
-            fired_at__date__lte=span.end,
-        ).order_by("fired_at")[:20]
-    )
-    if alerts:
-        listed = "; ".join(a.message for a in alerts[:5])
-        more = f" (and {len(alerts) - 5} more)" if len(alerts) > 5 else ""
-        paragraphs.append(f"Alerts this {unit}: {len(alerts)}{more}. {listed}")
+    missing = [m for m in months_of(span) if m not in collected]
+    facts: list[tuple[str, str]] = []
+    if missing:
+        names = " and ".join(words.month(m) for m in missing)
+        title = f"{unit.capitalize()}ly digest for {login}: {when} is not collected yet"
+        paragraphs = [
+            f"billingdash has not collected {names} of {login} yet, so this digest cannot "
+            f"total {when}. The dashboard shows what is collected."
+        ]
     else:
-        paragraphs.append(f"No alert fired this {unit}.")
+        total = _total(organization, span)
+        title = f"{unit.capitalize()}ly digest for {login}: {money(total)}, {when}"
+        sentence = (
+            f"{login} spent {money(total)} net from {words.day_year(span.start)} to "
+            f"{words.day_year(span.end)}"
+        )
+        facts.append(("Spent", money(total)))
+        if all(m in collected for m in months_of(before)):
+            earlier = _total(organization, before)
+            sentence += f", {words.change(total, earlier, f'the {unit} before')}."
+            paragraphs = [sentence, *_mover_lines(organization, span, before)]
+            facts.append((f"The {unit} before", money(earlier)))
+        else:
+            paragraphs = [
+                f"{sentence}; the {unit} before is not collected, so nothing is compared."
+            ]
+    projection, projected = _projection_lines(organization, today, collected)
+    alert_lines, count = _alert_lines(organization, span, unit)
+    facts += [("Projected this month", projected), ("Alerts", str(count))]
     url = dashboard_url(
         organization, range="custom", start=span.start.isoformat(), end=span.end.isoformat()
     )
@@ -152,12 +194,7 @@ def digest_message(
         event=f"digest.{kind}",
         organization=login,
         title=title,
-        text="\n\n".join(paragraphs),
-        facts=(
-            ("Spent", money(total)),
-            (f"The {unit} before", money(earlier)),
-            ("Projected this month", projected),
-            ("Alerts", str(len(alerts))),
-        ),
+        text="\n\n".join([*paragraphs, *projection, *alert_lines]),
+        facts=tuple(facts),
         url=url,
     )

@@ -61,6 +61,16 @@ def dashboard_url(organization: Organization, **params: str) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+SCOPE_NAMES = {"product": "Product", "sku": "SKU", "repository": "Repository", "user": "User"}
+
+
+def scope_label(organization: Organization, scope: str, target: str) -> str:
+    """ "SKU Actions Linux", "Repository acme/api", or the organization's login."""
+    if scope in SCOPE_NAMES and target:
+        return f"{SCOPE_NAMES[scope]} {target}"
+    return organization.login
+
+
 def _reference_day(month: date, today: date) -> date:
     """The day a month is read at: today for this month, its last day for earlier ones."""
     return today if month == periods.month_start(today) else month_end(month)
@@ -126,7 +136,7 @@ def measure(
         projection = projection_of(spend, head.days_elapsed, head.days_in_month)
     query = {scope: target} if scope in ("product", "sku", "repository") else {}
     yield Measured(
-        label=f"{target} ({scope})" if target else organization.login,
+        label=scope_label(organization, scope, target),
         group="own",
         amount=Decimal(params["amount"]),
         spend=spend,
@@ -150,8 +160,9 @@ def evaluate_budget(rule: Rule, period: date, today: date) -> list[Firing]:
             continue
         level = max(crossed)
         text = (
-            f"{m.label} spent {money(m.spend)} of {money(m.amount)} in "
-            f"{words.month(period)} ({words.percent(m.percent)}), past the {level}% threshold."
+            f"{m.label}: {money(m.spend)} spent in {words.month(period)}, "
+            f"{words.percent(m.percent)} of the {money(m.amount)} budget, past the {level}% "
+            "threshold."
         )
         if period == periods.month_start(today) and m.projection is not None:
             text += (
@@ -194,7 +205,7 @@ def evaluate_projection(rule: Rule, period: date, today: date) -> list[Firing]:
         growth = (head.projection - last) / last * 100
         if growth <= limit:
             return []
-        what = f"{target} ({scope})" if target else organization.login
+        what = scope_label(organization, scope, target)
         return [
             Firing(
                 period=period,

@@ -102,8 +102,10 @@ def concerns(rule: Rule, period: date, today: date) -> bool:
     """Whether collecting `period`'s month can change what `rule` finds."""
     current = periods.month_start(today)
     if rule.kind == Rule.Kind.BUDGET:
+        # The previous month, while GitHub still adjusts it, for a rule that watched it
+        # (one made since would only report a month already over).
         late = period == periods.add_months(current, -1) and today.day <= LATE_DAYS
-        return period == current or late
+        return period == current or (late and rule.created_at.date() < current)
     if rule.kind == Rule.Kind.PROJECTION:
         return period == current
     if rule.kind == Rule.Kind.ANOMALY:

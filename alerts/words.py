@@ -40,14 +40,15 @@ def percent(value: Decimal) -> str:
     return f"{Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP):,.0f}%"
 
 
-def change(current: Decimal, previous: Decimal) -> str:
-    """ "up $120.00 (+10.8%) from $1,114.56", "down ...", "the same as"."""
+def change(current: Decimal, previous: Decimal, before: str) -> str:
+    """How `current` compares with `previous`, which was `before` ("the week before"):
+    "up $120.00 (+10.8%) from $1,114.56 the week before", "the same as the week before"."""
     diff = current - previous
     if diff == 0:
-        return f"the same as the {money(previous)} before"
+        return f"the same as {before}"
     direction = "up" if diff > 0 else "down"
     ratio = ""
     if previous:
         share = (diff / abs(previous) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         ratio = f" ({'+' if share > 0 else ''}{share}%)"
-    return f"{direction} {money(abs(diff))}{ratio} from {money(previous)}"
+    return f"{direction} {money(abs(diff))}{ratio} from {money(previous)} {before}"

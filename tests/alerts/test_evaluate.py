@@ -28,9 +28,7 @@ REPO = "acme-corp/api"
 
 def make_rule(acme, kind: str, channels=(), **params) -> Rule:
     data = {"kind": kind, "channels": [c.pk for c in channels], **params}
-    return rule_services.rule_create(
-        organization=acme.org, user=acme.people["olivia"], data=data
-    )
+    return rule_services.rule_create(organization=acme.org, user=acme.people["olivia"], data=data)
 
 
 def evaluate(acme, period=None) -> list[FiredAlert]:
@@ -54,8 +52,8 @@ def test_each_threshold_fires_once_per_month(acme):
     (alert,) = evaluate(acme)
     assert (alert.key, alert.period) == ("own@75", periods.current_month())
     assert alert.message.startswith(
-        f"{SKU} (sku) spent $800.00 of $1,000.00 in {periods.today():%B %Y} (80%), past the "
-        "75% threshold."
+        f"SKU {SKU}: $800.00 spent in {periods.today():%B %Y}, 80% of the $1,000.00 budget, "
+        "past the 75% threshold."
     )
     assert evaluate(acme) == [] and evaluate(acme) == []  # collection reruns
     (delivery,) = Delivery.objects.filter(alert=alert)
@@ -262,9 +260,14 @@ def test_which_months_concern_which_rule(acme):
     current = periods.current_month()
     previous = periods.add_months(current, -1)
     old = periods.add_months(current, -6)
-    kinds = {k: Rule(kind=k, params={"weeks": 8}) for k in Rule.Kind.values}
+    made_long_ago = timezone.now() - timedelta(days=90)
+    kinds = {
+        k: Rule(kind=k, params={"weeks": 8}, created_at=made_long_ago) for k in Rule.Kind.values
+    }
     assert concerns(kinds["budget"], current, today)
     assert concerns(kinds["budget"], previous, today) == (today.day <= 10)
+    # A rule made this month does not report on last month, which it never watched.
+    assert not concerns(Rule(kind="budget", params={}), previous, today)
     assert not concerns(kinds["budget"], old, today)
     assert concerns(kinds["projection"], current, today)
     assert not concerns(kinds["projection"], previous, today)

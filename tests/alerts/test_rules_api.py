@@ -79,7 +79,12 @@ def test_create_list_show_and_delete_a_rule(api, acme):
     [
         ({"kind": "projection", "budget": "github"}, {"budget": "github", "min_days": 3}),
         (
-            {"kind": "projection", "over_last_month_percent": 20, "scope": "product", "target": "x"},
+            {
+                "kind": "projection",
+                "over_last_month_percent": 20,
+                "scope": "product",
+                "target": "x",
+            },
             {"over_last_month_percent": 20, "scope": "product", "target": "x", "min_days": 3},
         ),
         (
@@ -88,8 +93,15 @@ def test_create_list_show_and_delete_a_rule(api, acme):
         ),
         ({"kind": "new_spend", "dimension": "product"}, {"dimension": "product"}),
         ({"kind": "data_stopped"}, {"hours": 24}),
-        ({"kind": "budget", "amount": 50}, {"amount": "50", "scope": "organization",
-                                             "target": "", "thresholds": [50, 75, 90, 100]}),
+        (
+            {"kind": "budget", "amount": 50},
+            {
+                "amount": "50",
+                "scope": "organization",
+                "target": "",
+                "thresholds": [50, 75, 90, 100],
+            },
+        ),
     ],
 )
 def test_every_kind_with_its_defaults(api, acme, data, expected):
@@ -184,8 +196,10 @@ def test_mute_and_unmute(api, acme):
     assert abs(until - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
     assert muted["muted_until"] == until.isoformat()
     day = (periods.today() + timedelta(days=3)).isoformat()
-    assert olivia.post(f"/rules/{rule_id}/mute", {"until": day}).json()["muted_until"].startswith(
-        (periods.today() + timedelta(days=4)).isoformat()
+    assert (
+        olivia.post(f"/rules/{rule_id}/mute", {"until": day})
+        .json()["muted_until"]
+        .startswith((periods.today() + timedelta(days=4)).isoformat())
     )
     assert olivia.post(f"/rules/{rule_id}/mute", {"days": 0}).json()["muted_until"] is None
     for bad in ({}, {"days": -1}, {"days": 400}, {"until": "soon"}, {"days": 1, "until": day}):

@@ -9,9 +9,12 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from accounts.models import Organization
 from usage import periods
 from usage.collection.ingest import month_replace
+from usage.models import CollectionRun
 
 Row = tuple[date, str, str, str, Decimal | int | str]
 
@@ -35,7 +38,8 @@ def item(day: date, product: str, sku: str, repository: str, net: Decimal) -> di
 
 
 def put_usage(organization: Organization, rows: Iterable[Row]) -> None:
-    """Replace every month the rows touch with exactly these rows."""
+    """Replace every month the rows touch with exactly these rows, each recorded as a
+    successful collection of that month."""
     months: dict[date, list[dict]] = defaultdict(list)
     for day, product, sku, repository, net in rows:
         months[periods.month_start(day)].append(
@@ -43,6 +47,14 @@ def put_usage(organization: Organization, rows: Iterable[Row]) -> None:
         )
     for month, items in sorted(months.items()):
         month_replace(organization_id=organization.pk, period=month, items=items)
+        CollectionRun.objects.create(
+            organization=organization,
+            period=month,
+            trigger=CollectionRun.Trigger.SCHEDULE,
+            state=CollectionRun.State.SUCCEEDED,
+            finished_at=timezone.now(),
+            items=len(items),
+        )
 
 
 def days_back(count: int, *, end: date | None = None) -> list[date]:
