@@ -27,7 +27,9 @@ def anomaly(acme, day, **data) -> FiredAlert:
         period=day,
         key=str(data),
         title="Unusual spend",
-        message=f"Actions Linux in acme-corp/api: $182 on {day:%a} {day.day} {day:%b}, usual $9–$14.",
+        message=(
+            f"Actions Linux in acme-corp/api: $182 on {day:%a} {day.day} {day:%b}, usual $9–$14."
+        ),
         data={"day": day.isoformat(), "product": "actions", **data},
     )
 

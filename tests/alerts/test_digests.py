@@ -5,6 +5,7 @@ arriving by real SMTP."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from accounts.models import Membership
 from alerts.delivery import delivery_attempt
 from alerts.digest_content import Span, digest_message, movers
-from alerts.digests import due_span, digests_send_due, latest_span
+from alerts.digests import digests_send_due, due_span, latest_span
 from alerts.dimensions import Subject
 from alerts.models import Delivery, Digest, FiredAlert, Subscription
 from alerts.services import channel_create
@@ -80,7 +81,7 @@ def test_an_hourly_beat_sees_every_period_once(name, start):
         if span is not None and span not in weekly:
             weekly.append(span)
     assert len(weekly) >= 9
-    for earlier, later in zip(weekly, weekly[1:], strict=False):
+    for earlier, later in itertools.pairwise(weekly):
         assert later.start == earlier.start + timedelta(days=7)
     monthly = {due_span("monthly", t, tz) for t in ticks} - {None}
     assert len(monthly) in (2, 3)
