@@ -173,7 +173,7 @@ def evaluate_budget(rule: Rule, period: date, today: date) -> list[Firing]:
             Firing(
                 period=period,
                 key=f"{m.group}@{level}",
-                title=f"{m.label}: {level}% of the budget spent",
+                title=f"{level}% of a budget spent",
                 message=text,
                 severity="critical" if level >= 100 else "warning",
                 facts=(
@@ -210,7 +210,7 @@ def evaluate_projection(rule: Rule, period: date, today: date) -> list[Firing]:
             Firing(
                 period=period,
                 key=f"last_month+{params['over_last_month_percent']}",
-                title=f"{what}: projected {words.percent(growth)} above last month",
+                title=f"Projected {words.percent(growth)} above last month",
                 message=(
                     f"At this month's daily rate, {what} reaches {money(head.projection)} by "
                     f"{words.day(month_end(period))}: {words.percent(growth)} more than last "
@@ -236,7 +236,7 @@ def evaluate_projection(rule: Rule, period: date, today: date) -> list[Firing]:
             Firing(
                 period=period,
                 key=m.group,
-                title=f"{m.label}: projected past the budget",
+                title="Projected past a budget",
                 message=(
                     f"At this month's daily rate, {m.label} reaches {money(m.projection)} by "
                     f"{words.day(month_end(period))}, {words.percent(share)} of its "
@@ -297,7 +297,7 @@ def evaluate_anomaly(rule: Rule, today: date) -> list[Firing]:
                 Firing(
                     period=day,
                     key=subject.key(),
-                    title=f"Unusual spend: {subject.words()} on {words.day(day)}",
+                    title="Unusual spend",
                     message=(
                         f"{subject.words()}: {words.amount(value)} on {words.day(day)}, "
                         f"usual {weekday} {usual}."
@@ -340,7 +340,7 @@ def evaluate_new_spend(rule: Rule, today: date) -> list[Firing]:
             Firing(
                 period=first,
                 key=f"{what.lower()}:{name}"[:300],
-                title=f"New spend: {name}",
+                title="New spend",
                 message=(
                     f"{name} cost {money(cost['s'])} on {words.day(first)}: the first spend on "
                     f"this {what} in {organization.login}'s data, which goes back to "
@@ -383,7 +383,7 @@ def evaluate_data_stopped(rule: Rule, now: datetime) -> list[Firing]:
         Firing(
             period=since.date(),
             key=f"since {since.isoformat(timespec='seconds')}",
-            title=f"No new usage data for {organization.login} for {ago} hours",
+            title=f"No new usage data for {ago} hours",
             message=text,
             severity="critical",
             facts=(("Last collected", f"{since:%Y-%m-%d %H:%M} UTC" if last else "never"),),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Organization
@@ -42,9 +43,12 @@ def anomaly_markers(organization: Organization, filters: Filters) -> list[DayMar
 
 def org_alert_links(organization_ids: Sequence[int]) -> dict[int, list[OrgLink]]:
     counts = open_alert_counts(list(organization_ids))
-    logins = Organization.objects.filter(pk__in=organization_ids).values_list("pk", "login")
+    # Organizations with collected data, or alerts: not those billingdash cannot read yet.
+    orgs = Organization.objects.filter(pk__in=organization_ids).filter(
+        Q(last_collected_at__isnull=False) | Q(pk__in=list(counts))
+    )
     links = {}
-    for pk, login in logins:
+    for pk, login in orgs.values_list("pk", "login"):
         count = counts.get(pk, 0)
         text = f"{count} open alert{'s' if count != 1 else ''}" if count else "No open alerts"
         url = reverse("org_alerts", args=[login])

@@ -63,7 +63,9 @@ def org_alerts(
         alerts = alerts.filter(kind=kind)
     if acknowledged is not None:
         alerts = alerts.filter(acknowledged_at__isnull=not acknowledged)
-    deliveries = Prefetch("deliveries", queryset=Delivery.objects.order_by("pk"))
+    deliveries = Prefetch(
+        "deliveries", queryset=Delivery.objects.select_related("channel").order_by("pk")
+    )
     alerts = alerts.select_related("acknowledged_by", "rule").prefetch_related(deliveries)
     return list(alerts.order_by("-fired_at", "-pk")[:limit])
 

@@ -8,19 +8,28 @@ from decimal import ROUND_HALF_UP, Decimal
 from usage.reporting.formatting import money
 
 
+def _whole(value: Decimal) -> str:
+    whole = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{'−' if whole < 0 else ''}${abs(whole):,.0f}"
+
+
+def _integral(value: Decimal) -> bool:
+    return value == value.to_integral_value()
+
+
 def amount(value: Decimal) -> str:
     """Whole dollars from $10 up ("$182", "$1,204"), cents below ("$9.60", but "$2")."""
     value = Decimal(value)
-    if abs(value) >= 10 or value == value.to_integral_value():
-        whole = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        return f"{'−' if whole < 0 else ''}${abs(whole):,.0f}"
-    return money(value)
+    return _whole(value) if abs(value) >= 10 or _integral(value) else money(value)
 
 
 def amount_range(low: Decimal, high: Decimal) -> str:
-    """A range ("$9" to "$14", joined by an en dash); one amount when both ends read
+    """A range in one style, joined by an en dash: whole dollars when it reaches $10
+    ("$9" to "$14"), cents below ("$4.97" to "$6.00"); one amount when both ends read
     the same."""
-    low_text, high_text = amount(low), amount(high)
+    low, high = Decimal(low), Decimal(high)
+    whole = max(abs(low), abs(high)) >= 10 or (_integral(low) and _integral(high))
+    low_text, high_text = (_whole(low), _whole(high)) if whole else (money(low), money(high))
     return low_text if low_text == high_text else f"{low_text}–{high_text}"
 
 

@@ -112,3 +112,18 @@ def test_the_verdict_does_not_depend_on_the_currency_scale(values, factor, value
     if spread(base) > 1 and spread(scaled) > 1:
         plain = is_anomalous(value, base, sensitivity=D(4), min_amount=D(0))
         assert plain == is_anomalous(value * factor, scaled, sensitivity=D(4), min_amount=D(0))
+
+
+def test_amounts_and_ranges_in_words():
+    from alerts.words import amount, amount_range
+
+    assert (amount(D(182)), amount(D("1204.4")), amount(D("9.6")), amount(D(2))) == (
+        "$182",
+        "$1,204",
+        "$9.60",
+        "$2",
+    )
+    assert amount_range(D("9.4"), D("14.2")) == "$9–$14"
+    assert amount_range(D("4.97"), D(6)) == "$4.97–$6.00"
+    assert amount_range(D(2), D(3)) == "$2–$3"
+    assert amount_range(D(10), D("10.2")) == "$10"

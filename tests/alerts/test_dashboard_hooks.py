@@ -76,8 +76,12 @@ def test_anomaly_markers_on_the_daily_chart(client, acme):
 
 def test_open_alerts_are_counted_on_the_overview_and_the_dashboard(client, acme):
     today = periods.today()
-    put_usage(acme.org, [(today, "actions", "Actions Linux", "acme-corp/api", 5)])
     client.force_login(acme.people["bill"])
+    # Nothing collected yet: nothing to alert on, no link.
+    assert "/orgs/acme-corp/alerts/" not in client.get("/orgs/").content.decode()
+    put_usage(acme.org, [(today, "actions", "Actions Linux", "acme-corp/api", 5)])
+    acme.org.last_collected_at = timezone.now()
+    acme.org.save()
     overview = re.sub(r"\s+", " ", client.get("/orgs/").content.decode())
     assert '<a class="badge" href="/orgs/acme-corp/alerts/">No open alerts</a>' in overview
     anomaly(acme, today, sku="a")

@@ -90,7 +90,8 @@ def test_githubs_budgets_as_read(acme):
     spend_today(acme, 190)
     (alert,) = evaluate(acme)
     assert alert.key == "github:b-actions@90"
-    assert alert.title == "GitHub budget actions · whole organization: 90% of the budget spent"
+    assert alert.title == "90% of a budget spent"
+    assert alert.message.startswith("GitHub budget actions · whole organization: $190.00 spent")
 
 
 def test_projection_against_a_limit_and_against_last_month(acme):
@@ -210,8 +211,9 @@ def test_new_spend_fires_once_for_a_sku_never_paid_for(acme):
     assert (alert.key, alert.period, alert.title) == (
         f"sku:{SKU}",
         today - timedelta(days=1),
-        f"New spend: {SKU}",
+        "New spend",
     )
+    assert alert.message.startswith(f"{SKU} cost $12.00 on ")
     assert "the first spend on this SKU" in alert.message
     assert evaluate(acme) == []
 
