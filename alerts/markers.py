@@ -50,7 +50,7 @@ def org_alert_links(organization_ids: Sequence[int]) -> dict[int, list[OrgLink]]
     links = {}
     for pk, login in orgs.values_list("pk", "login"):
         count = counts.get(pk, 0)
-        text = f"{count} open alert{'s' if count != 1 else ''}" if count else "No open alerts"
+        text = f"{count} open alert{'s' if count != 1 else ''}" if count else "Alerts"
         url = reverse("org_alerts", args=[login])
         links[pk] = [OrgLink(text=text, url=url, tone="warn" if count else "")]
     return links
