@@ -1,6 +1,9 @@
-"""Alert channels and their delivery (e-mail, Slack, Microsoft Teams, signed webhooks).
+"""Alerts and digests: rules evaluated after every collection (budgets, projections,
+anomalies, new spend, data stopped), fired once per rule, period and threshold; digests
+in each subscriber's time zone; channels (e-mail, Slack, Microsoft Teams, signed
+webhooks) and their delivery behind the SSRF guard.
 
-Services for the rule engine: `alerts.services.delivery_enqueue(channel=, message=)`
-with an `alerts.messages.Message`. Nothing outside this app imports it (settings and
-URLs name it).
+The app sits above `usage` (it reads usage's models and reports); usage never imports it:
+alerts connects to `usage.signals.month_collected` and fills usage's
+`usage.reporting.annotations` registry in `AlertsConfig.ready`.
 """

@@ -1,5 +1,6 @@
 """Staff admin of alert channels (secrets hidden: the hint only; staff may rename a
-channel or turn it off, audited) and deliveries (read-only)."""
+channel or turn it off, audited), and, read-only: deliveries, rules, fired alerts (every
+organization's, so staff see the "data stopped" ones too) and digests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.contrib import admin
 
 from accounts.admin.helpers import AuditedAdmin, ReadOnlyAdmin, changelist_link, link, shorten
 
-from .models import Channel, Delivery
+from .models import Channel, Delivery, Digest, FiredAlert, Rule
 
 
 @admin.register(Channel)
@@ -78,3 +79,51 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description="Error")
     def error_text(self, obj: Delivery) -> str:
         return shorten(obj.error, 2000) or "-"
+
+
+@admin.register(Rule)
+class RuleAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "organization", "kind", "name", "enabled", "muted_until", "created_at")
+    list_filter = ("kind", "enabled")
+    search_fields = ("organization__login", "name")
+    list_select_related = ("organization",)
+    fields = ("organization", "kind", "name", "params", "enabled", "muted_until", "created_by")
+    readonly_fields = fields
+
+
+@admin.register(FiredAlert)
+class FiredAlertAdmin(ReadOnlyAdmin):
+    list_display = ("fired_at", "organization", "kind", "title", "muted", "acknowledged_at")
+    list_filter = ("kind", "muted", ("acknowledged_at", admin.EmptyFieldListFilter))
+    search_fields = ("organization__login", "title", "message")
+    list_select_related = ("organization",)
+    fields = (
+        "organization",
+        "rule",
+        "kind",
+        "period",
+        "key",
+        "title",
+        "message",
+        "facts",
+        "fired_at",
+        "muted",
+        "acknowledged_at",
+        "acknowledged_by",
+        "deliveries_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Deliveries")
+    def deliveries_link(self, obj: FiredAlert) -> str:
+        return changelist_link(Delivery, "Deliveries of this alert", alert__id__exact=obj.pk)
+
+
+@admin.register(Digest)
+class DigestAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "organization", "kind", "period_start", "channel", "on_demand")
+    list_filter = ("kind", "on_demand")
+    search_fields = ("organization__login",)
+    list_select_related = ("organization", "channel")
+    fields = ("organization", "channel", "kind", "period_start", "period_end", "on_demand")
+    readonly_fields = fields

@@ -11,6 +11,15 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from usage.reporting.annotations import register_day_markers, register_org_links
+        from usage.signals import month_collected
+
+        from .markers import anomaly_markers, org_alert_links
+        from .receivers import evaluate_after_collection
+
+        month_collected.connect(evaluate_after_collection, dispatch_uid="alerts.evaluate")
+        register_day_markers(anomaly_markers)
+        register_org_links(org_alert_links)
         if settings.ALERTS_ALLOWED_PRIVATE_NETWORKS or settings.ALERTS_ALLOW_HTTP:
             log.warning(
                 "alerts: the SSRF guard has exceptions (ALERTS_ALLOWED_PRIVATE_NETWORKS=%s, "

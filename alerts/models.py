@@ -1,5 +1,7 @@
 """Alert channels (where messages go), deliveries (one message to one channel, with its
-attempts) and subscriptions (what an unsubscribe link turns off).
+attempts), subscriptions (what an unsubscribe link turns off, and who wants which digest),
+rules (what to watch), fired alerts (once per rule, period and threshold) and digests
+(once per channel, kind and period).
 
 Destinations (webhook URLs, e-mail addresses) and signing secrets are encrypted at rest
 and shown once at most: the API, the admin and `__str__` use `destination_hint`.
@@ -80,6 +82,13 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What it carries: a fired alert, a digest, or neither (a test message).
+    alert = models.ForeignKey(
+        "FiredAlert", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    digest = models.ForeignKey(
+        "Digest", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -93,7 +102,8 @@ class Delivery(models.Model):
 class Subscription(models.Model):
     """Whether a recipient still wants a channel's messages, per organization, channel
     and person. ``user`` empty: the channel's own address (an e-mail channel's link
-    turns this row off); rows with a user are per-person subscriptions (digests)."""
+    turns this row off); rows with a user are per-person subscriptions to the digests
+    (`weekly`, `monthly`, due in the person's `timezone`)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="subscriptions")
@@ -103,6 +113,11 @@ class Subscription(models.Model):
     active = models.BooleanField(default=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    weekly = models.BooleanField(default=False)
+    monthly = models.BooleanField(default=False)
+    # An IANA time zone name ("Europe/Berlin"): the weekly digest is due on Monday
+    # morning there.
+    timezone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
         constraints = [
@@ -119,3 +134,117 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else "channel address"
         return f"{who} on channel {self.channel_id}: {'on' if self.active else 'off'}"
+
+
+class Rule(models.Model):
+    """What to watch in an organization's spend; its parameters (`params`) depend on the
+    kind (`alerts.rule_params` validates and describes them)."""
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget", "Budget threshold"
+        PROJECTION = "projection", "Projection"
+        ANOMALY = "anomaly", "Anomaly"
+        NEW_SPEND = "new_spend", "New spend"
+        DATA_STOPPED = "data_stopped", "Data stopped"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    channels = models.ManyToManyField(Channel, blank=True, related_name="rules")
+    enabled = models.BooleanField(default=True)
+    # While muted, alerts are recorded (so they never fire again for that period) but
+    # not sent.
+    muted_until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} rule {self.pk} of {self.organization_id}"
+
+    def is_muted(self, now=None) -> bool:
+        return self.muted_until is not None and self.muted_until > (now or timezone.now())
+
+
+class FiredAlert(models.Model):
+    """One alert: a rule fired for a period (the month of a budget or projection, the day
+    of an anomaly or new spend, the last collection before data stopped) and a `key`
+    (the threshold crossed, or the SKU/repository concerned). Once per rule, period and
+    key, however often collection reruns: a database constraint."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(
+        Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    kind = models.CharField(max_length=20, choices=Rule.Kind.choices)
+    period = models.DateField()
+    key = models.CharField(max_length=300)
+    title = models.CharField(max_length=300)
+    # The reason in words ("Actions Linux in acme/api: $182 on Tue 1 Dec, usual Tuesday
+    # $9-$14").
+    message = models.TextField()
+    severity = models.CharField(max_length=16, default="warning")
+    facts = models.JSONField(default=list, blank=True)
+    # What the alert is about (day, product, sku, repository...): chart markers read it.
+    data = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    fired_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Fired while its rule was muted: recorded, not sent.
+    muted = models.BooleanField(default=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-fired_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "period", "key"], name="alerts_fire_once_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "fired_at"], name="alerts_org_fired")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period} {self.key}"
+
+
+class Digest(models.Model):
+    """One digest sent to one channel for one period (weekly: Monday to Sunday; monthly:
+    the month). Scheduled digests are sent once per channel, kind and period (a
+    constraint); one asked for with "send a digest now" is extra (`on_demand`)."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="digests")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    on_demand = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind", "period_start"],
+                condition=Q(on_demand=False),
+                name="alerts_digest_once_per_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} digest {self.period_start} to channel {self.channel_id}"

@@ -9,6 +9,7 @@ audited (`accounts.audit.audit_log`) with the display hint, never the destinatio
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from . import ssrf
 from .delivery import delivery_attempt, enqueue
 from .mail import channel_subscription
 from .messages import Message
-from .models import Channel, Delivery, Subscription
+from .models import Channel, Delivery, Digest, FiredAlert, Subscription
 
 MAX_CHANNELS_PER_ORG = 50
 MAX_NAME = 100
@@ -143,7 +144,9 @@ def channel_delete(*, channel: Channel, user: User, request: HttpRequest | None 
         channel.delete()
 
 
-def _create_delivery(channel: Channel, message: Message, *, max_attempts: int) -> Delivery:
+def _create_delivery(
+    channel: Channel, message: Message, *, max_attempts: int, **about: Any
+) -> Delivery:
     return Delivery.objects.create(
         channel=channel,
         event=message.event,
@@ -151,18 +154,30 @@ def _create_delivery(channel: Channel, message: Message, *, max_attempts: int) -
         message=message.as_json(),
         max_attempts=max_attempts,
         next_attempt_at=timezone.now(),
+        **about,
     )
 
 
-def delivery_enqueue(*, channel: Channel, message: Message) -> Delivery | None:
-    """Queue `message` to `channel` (sent by a worker after the commit, retried with
-    backoff). None when the channel is turned off or its address unsubscribed."""
+def delivery_enqueue(
+    *,
+    channel: Channel,
+    message: Message,
+    alert: FiredAlert | None = None,
+    digest: Digest | None = None,
+) -> Delivery | None:
+    """Queue `message` (about `alert` or `digest`, when given) to `channel` (sent by a
+    worker after the commit, retried with backoff). None when the channel is turned off
+    or its address unsubscribed."""
     if not channel.enabled:
         return None
     if channel.kind == Channel.Kind.EMAIL and not channel_subscription(channel).active:
         return None
     delivery = _create_delivery(
-        channel, message, max_attempts=max(1, settings.ALERTS_DELIVERY_MAX_ATTEMPTS)
+        channel,
+        message,
+        max_attempts=max(1, settings.ALERTS_DELIVERY_MAX_ATTEMPTS),
+        alert=alert,
+        digest=digest,
     )
     transaction.on_commit(lambda: enqueue(delivery.pk))
     return delivery

@@ -403,6 +403,15 @@ ALERTS_CA_BUNDLE = env.str("ALERTS_CA_BUNDLE", default="")
 ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=6)
 ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)
 ALERTS_RETRY_MAX_SECONDS = env.float("ALERTS_RETRY_MAX_SECONDS", default=3600.0)
+# Digests: the weekly one is due on Monday from this hour (the subscriber's time zone),
+# the monthly one on the 11th; "send a digest now" once per this many seconds per org.
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=7)
+ALERTS_DIGEST_NOW_COOLDOWN_SECONDS = env.int("ALERTS_DIGEST_NOW_COOLDOWN_SECONDS", default=60)
+if not 0 <= ALERTS_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("ALERTS_DIGEST_HOUR must be an hour from 0 to 23.")
+# The demo's receivers (scripts/demo.py): the alerts page points at them when set.
+ALERTS_DEMO_CHAT_URL = env.str("ALERTS_DEMO_CHAT_URL", default="").rstrip("/")
+ALERTS_DEMO_MAILBOX_URL = env.str("ALERTS_DEMO_MAILBOX_URL", default="").rstrip("/")
 # The SSRF guard refuses every URL that is not https or that resolves to a non-public
 # address. These two exceptions exist for the demo and the tests (receivers on
 # 127.0.0.1): CIDRs whose addresses are allowed anyway, and plain http. With DEBUG off

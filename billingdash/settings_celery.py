@@ -126,6 +126,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "alerts.sweep_deliveries",
         "schedule": 60.0,
     },
+    # alerts: "data stopped" rules (no successful collection for N hours), hourly.
+    "alerts-check-data-stopped": {
+        "task": "alerts.check_data_stopped",
+        "schedule": crontab(minute=27),
+    },
+    # alerts: the weekly and monthly digests due now (each subscriber's time zone),
+    # hourly; each is sent once per channel and period (a database constraint).
+    "alerts-send-digests": {
+        "task": "alerts.send_digests",
+        "schedule": crontab(minute=3),
+    },
 }
 # Every module that defines tasks (the apps keep their tasks in the package of the part they
 # belong to, so autodiscovery's `<app>.tasks` convention does not find them). Task *names*

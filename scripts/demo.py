@@ -1,4 +1,6 @@
-"""`make demo`: prepare a local demo and run web + worker + beat + the GitHub simulator.
+"""`make demo`: prepare a local demo and run web + worker + beat + the GitHub simulator,
+and the alerts' demo receivers: an SMTP mailbox (ghsim.mailbox) and a chat-webhook
+receiver (ghsim.chat_receiver), each with a page that lists what arrived.
 
 `.demo/` keeps the generated App key and secrets, the beat schedule and the filesystem
 broker (when Redis is not reachable); the database is `db.sqlite3` unless DATABASE_URL
@@ -27,6 +29,9 @@ PY = sys.executable
 
 WEB_PORT = int(os.environ.get("DEMO_PORT", "8000"))
 SIM_PORT = int(os.environ.get("SIM_PORT", "8001"))
+MAILBOX_SMTP_PORT = int(os.environ.get("MAILBOX_SMTP_PORT", "8025"))
+MAILBOX_WEB_PORT = int(os.environ.get("MAILBOX_WEB_PORT", "8026"))
+CHAT_RECEIVER_PORT = int(os.environ.get("CHAT_RECEIVER_PORT", "8030"))
 HOST = "127.0.0.1"
 
 PERSONAS = [
@@ -92,6 +97,8 @@ def main() -> int:
     env.update(_generated_env())
     web = f"http://{HOST}:{WEB_PORT}"
     sim = f"http://{HOST}:{SIM_PORT}"
+    mailbox = f"http://{HOST}:{MAILBOX_WEB_PORT}"
+    chat = f"http://{HOST}:{CHAT_RECEIVER_PORT}"
     env.update(
         {
             "DEBUG": "true",
@@ -107,6 +114,16 @@ def main() -> int:
             "SIM_CALLBACK_URLS": f"{web}/complete/",
             "CSP_FORM_ACTION_EXTRA": sim,
             "CELERY_BEAT_SCHEDULE_FILENAME": str(DEMO / "celerybeat-schedule"),
+            # Alerts: e-mail to the demo's mailbox, links back to this server, and the
+            # SSRF guard's demo exceptions so that channels may point at the chat
+            # receiver on 127.0.0.1 over plain http (refused in production).
+            "EMAIL_URL": f"smtp://{HOST}:{MAILBOX_SMTP_PORT}",
+            "DEFAULT_FROM_EMAIL": "billingdash demo <alerts@billingdash.localhost>",
+            "SITE_URL": web,
+            "ALERTS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",
+            "ALERTS_ALLOW_HTTP": "true",
+            "ALERTS_DEMO_CHAT_URL": chat,
+            "ALERTS_DEMO_MAILBOX_URL": mailbox,
         }
     )
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -119,9 +136,18 @@ def main() -> int:
             f"Redis is not reachable at {env['REDIS_URL']}: using kombu's filesystem "
             f"broker in {DEMO / 'broker'} (a real, separate worker process still runs)."
         )
-    for port in (WEB_PORT, SIM_PORT):
+    ports = {
+        "DEMO_PORT": WEB_PORT,
+        "SIM_PORT": SIM_PORT,
+        "MAILBOX_SMTP_PORT": MAILBOX_SMTP_PORT,
+        "MAILBOX_WEB_PORT": MAILBOX_WEB_PORT,
+        "CHAT_RECEIVER_PORT": CHAT_RECEIVER_PORT,
+    }
+    for name, port in ports.items():
         if not _port_free(port):
-            print(f"Port {port} is in use; set DEMO_PORT / SIM_PORT to free ports.")
+            print(
+                f"Port {port} is in use; set {name} (or the other *_PORT variables) to free ports."
+            )
             return 1
 
     manage = [PY, str(ROOT / "manage.py")]
@@ -140,7 +166,10 @@ def main() -> int:
         f"beat: {PY} -m celery -A billingdash beat -l info "
         f"-s {DEMO / 'celerybeat-schedule'}\n"
         f"simulator: {PY} -m ghsim --host {HOST} --port {SIM_PORT}\n"
-        f"banner: {PY} scripts/demo_banner.py {web} {sim}\n"
+        f"mailbox: {PY} -m ghsim.mailbox --host {HOST} --smtp-port {MAILBOX_SMTP_PORT} "
+        f"--web-port {MAILBOX_WEB_PORT}\n"
+        f"chat: {PY} -m ghsim.chat_receiver --host {HOST} --port {CHAT_RECEIVER_PORT}\n"
+        f"banner: {PY} scripts/demo_banner.py {web} {sim} {mailbox} {chat}\n"
     )
     banner = [
         "",
@@ -149,7 +178,10 @@ def main() -> int:
         "  Personas (pick one on the simulator's sign-in page):",
         *[f"    {login:<7} {what}" for login, what in PERSONAS],
         f"  Staff admin: {web}/admin/  user 'admin', password {env['DEMO_ADMIN_PASSWORD']}",
-        f"  Simulator control page (uninstall, suspend, faults): {sim}/_sim/",
+        f"  Simulator control page (uninstall, suspend, faults, spend spikes): {sim}/_sim/",
+        f"  Alerts: e-mail lands in the mailbox at {mailbox}/ (SMTP {HOST}:{MAILBOX_SMTP_PORT});",
+        f"    chat channels may use any URL under {chat}/ (e.g. {chat}/slack/demo),",
+        f"    and what they receive is listed at {chat}/",
         f"  {broker_note}",
         "  Ctrl-C stops everything.",
         "",

@@ -68,12 +68,26 @@ def fetch(client, url):
     return response
 
 
+def alert_objects_of(org: Organization) -> None:
+    """A rule, a fired alert and a digest subscription with id 1, on channel 1."""
+    from alerts.models import FiredAlert, Rule, Subscription
+
+    rule = Rule.objects.create(pk=1, organization=org, kind="data_stopped", params={"hours": 24})
+    FiredAlert.objects.create(
+        pk=1, organization=org, rule=rule, kind=rule.kind, period="2026-01-01", key="k"
+    )
+    Subscription.objects.create(
+        pk=1, organization=org, channel_id=1, user=UserFactory(), weekly=True
+    )
+
+
 @pytest.fixture
 def world(db):
     acme = OrganizationFactory(login="acme-corp", github_id=7770001, name="Acme Corp")
     InstallationFactory(organization=acme)
     # The objects that org URLs name by id (`<int:...>` is walked with 1): acme's own.
     ChannelFactory(pk=1, organization=acme)
+    alert_objects_of(acme)
     people = {}
     for login, role in (
         ("olivia", Membership.Role.OWNER),

@@ -21,7 +21,7 @@ from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from accounts.models import AuditEvent, InstallRequest
-from alerts.models import Delivery
+from alerts.models import Delivery, Digest, FiredAlert, Rule
 from billingdash import github
 from billingdash.heartbeat import heartbeat_record
 from tests.factories import (
@@ -157,6 +157,19 @@ def _world(installed_org, staff_user, client, gh):
         status="failed",
         attempts=1,
         error="hooks.example.com answered 404",
+    )
+    # alerts: a rule naming that channel, an alert it fired, a digest sent to it.
+    rule = Rule.objects.create(organization=org, kind="data_stopped", params={"hours": 24})
+    rule.channels.set([channel])
+    FiredAlert.objects.create(
+        organization=org, rule=rule, kind="data_stopped", period="2026-01-01", key="k"
+    )
+    Digest.objects.create(
+        organization=org,
+        channel=channel,
+        kind="weekly",
+        period_start="2026-01-05",
+        period_end="2026-01-11",
     )
     # django-axes: a successful and a failed staff sign-in (its access log, attempt and
     # failure log), through the real login form.

@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery.schedules import crontab
 from django.db import transaction
 from django.utils import timezone
 
@@ -271,9 +272,23 @@ def test_the_tasks_and_the_sweep_are_registered(settings):
     from billingdash.celery import app as celery_app
 
     celery_app.loader.import_default_modules()  # what a worker does at start
-    assert {"alerts.deliver", "alerts.sweep_deliveries"} <= set(celery_app.tasks)
-    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].startswith("alerts.")]
-    assert entries == [{"task": "alerts.sweep_deliveries", "schedule": 60.0}]
+    tasks = {
+        "alerts.deliver",
+        "alerts.sweep_deliveries",
+        "alerts.evaluate_org",
+        "alerts.check_data_stopped",
+        "alerts.send_digests",
+    }
+    assert tasks <= set(celery_app.tasks)
+    entries = {
+        e["task"]: e["schedule"]
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"].startswith("alerts.")
+    }
+    assert entries["alerts.sweep_deliveries"] == 60.0
+    # Hourly: the digests' windows (24 hours and more) are each seen at least once.
+    assert entries["alerts.send_digests"] == crontab(minute=3)
+    assert entries["alerts.check_data_stopped"] == crontab(minute=27)
     # A retry's countdown never outlives the broker's visibility timeout.
     visibility = celery_app.conf.broker_transport_options["visibility_timeout"]
     assert backoff_seconds(50, retry_after=10**9) <= settings.CELERY_MAX_COUNTDOWN_SECONDS

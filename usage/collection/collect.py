@@ -39,7 +39,7 @@ from django.utils import timezone
 from accounts.models import Installation, Organization
 from billingdash import github
 from billingdash.logging import redact
-from usage import periods
+from usage import periods, signals
 from usage.collection.availability import availability_record
 from usage.collection.extras import extras_collect
 from usage.collection.ingest import IngestResult, month_replace
@@ -177,6 +177,7 @@ def _collect_month(
             last_collected_at=now, billing_platform=Organization.BillingPlatform.ENHANCED
         )
         availability_record(organization=org, endpoint=EndpointAvailability.Endpoint.USAGE)
+        signals.month_collected_on_commit(organization_id=org.pk, period=period, run_id=run.pk)
 
     def refused(error: github.GitHubError) -> Refused:
         return Refused(

@@ -32,6 +32,7 @@ from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
+from usage.reporting.annotations import mark_daily_chart, org_links
 from usage.reporting.budget_lines import budget_lines
 from usage.reporting.charts import (
     budget_chart,
@@ -76,7 +77,7 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
     by_unit = replace(filters, product=chosen)
     quantity = grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
     result = [
-        daily_chart(daily, filters, head.today),
+        mark_daily_chart(daily_chart(daily, filters, head.today), organization, filters),
         sku_chart(skus),
         repository_chart(repos),
         quantity_chart(quantity, chosen),
@@ -113,6 +114,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "csv_url": reverse("org_usage_csv", args=[organization.login])
         + (f"?{query}" if query else ""),
         "charts": [],
+        "org_links": org_links([organization.pk]).get(organization.pk, []),
     }
     if status.has_data:
         head = headline(organization, filters, today)
@@ -208,7 +210,10 @@ def org_list(request: HttpRequest) -> HttpResponse:
         if r.membership.role in BILLING_ROLES and membership_is_fresh(r.membership)
     ]
     spend = orgs_spend(visible, today)
-    entries = [(row, spend.get(row.organization.pk)) for row in rows]
+    links = org_links(visible)
+    entries = [
+        (row, spend.get(row.organization.pk), links.get(row.organization.pk, [])) for row in rows
+    ]
     with_data = [s for s in spend.values() if s.has_data]
     total_projection = sum(
         (s.projection for s in with_data if s.projection is not None), Decimal(0)
