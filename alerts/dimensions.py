@@ -25,6 +25,7 @@ from accounts.models import Organization
 from usage.models import UsageItem
 from usage.reporting.filters import Filters
 from usage.reporting.reports import NET, grouped
+from usage.vocabulary import product_label, sku_label
 
 ZERO = Decimal(0)
 
@@ -40,7 +41,7 @@ class Subject:
 
     def words(self) -> str:
         """ "Actions Linux in acme/api", "acme/api", "Copilot by mona"."""
-        name = self.sku or self.product
+        name = sku_label(self.sku) if self.sku else product_label(self.product)
         if self.repository:
             name = f"{name} in {self.repository}" if name else self.repository
         if self.user:

@@ -29,6 +29,7 @@ from usage.reporting.filters import Filters, month_end
 from usage.reporting.formatting import money
 from usage.reporting.reports import Headline, headline, projection_of
 from usage.reporting.status import org_status
+from usage.vocabulary import product_label, sku_label
 
 from . import words
 from .anomaly import baseline, is_anomalous, weekday_samples
@@ -67,8 +68,13 @@ SCOPE_NAMES = {"product": "Product", "sku": "SKU", "repository": "Repository", "
 def scope_label(organization: Organization, scope: str, target: str) -> str:
     """ "SKU Actions Linux", "Repository acme/api", or the organization's login."""
     if scope in SCOPE_NAMES and target:
-        return f"{SCOPE_NAMES[scope]} {target}"
+        return f"{SCOPE_NAMES[scope]} {target_label(scope, target)}"
     return organization.login
+
+
+def target_label(scope: str, target: str) -> str:
+    """A stored target as people read it ("actions_linux" -> "Actions Linux")."""
+    return {"product": product_label, "sku": sku_label}.get(scope, str)(target)
 
 
 def _reference_day(month: date, today: date) -> date:
@@ -332,6 +338,7 @@ def evaluate_new_spend(rule: Rule, today: date) -> list[Firing]:
         if (first - since).days < NEW_SPEND_HISTORY_DAYS:
             continue
         name = row.get("sku") or row["product"]
+        label = sku_label(name) if row.get("sku") else product_label(name)
         cost = spending.filter(date=first, **{k: row[k] for k in keys}).aggregate(
             s=Sum("net_amount")
         )
@@ -342,7 +349,7 @@ def evaluate_new_spend(rule: Rule, today: date) -> list[Firing]:
                 key=f"{what.lower()}:{name}"[:300],
                 title="New spend",
                 message=(
-                    f"{name} cost {money(cost['s'])} on {words.day(first)}: the first spend on "
+                    f"{label} cost {money(cost['s'])} on {words.day(first)}: the first spend on "
                     f"this {what} in {organization.login}'s data, which goes back to "
                     f"{words.day_year(since)}."
                 ),

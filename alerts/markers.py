@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import Organization
 from usage.reporting.annotations import DayMarker, OrgLink
 from usage.reporting.filters import Filters
+from usage.vocabulary import product_id, sku_id
 
 from .models import FiredAlert, Rule
 from .selectors import open_alert_counts
@@ -20,9 +21,9 @@ from .selectors import open_alert_counts
 
 def _shown(data: dict, filters: Filters) -> bool:
     """Whether the chart under these filters contains the alert's subject."""
-    if filters.product and data.get("product") != filters.product:
+    if filters.product and product_id(data.get("product") or "") != filters.product:
         return False
-    if filters.sku and data.get("sku") != filters.sku:
+    if filters.sku and sku_id(data.get("sku") or "") != filters.sku:
         return False
     return filters.repository is None or data.get("repository") == filters.repository
 

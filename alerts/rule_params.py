@@ -21,6 +21,7 @@ from typing import Any
 
 from accounts.models import Organization
 from usage.models import Budget, DailyUsage, UsageItem
+from usage.vocabulary import product_id, product_label, sku_id, sku_label
 
 from . import words
 from .dimensions import dimension_names
@@ -111,7 +112,14 @@ def _scope(organization: Organization, data: dict[str, Any]) -> dict[str, str]:
         return {"scope": scope, "target": ""}
     if not isinstance(target, str) or _blank(target) or len(target.strip()) > 300:
         raise RuleInvalid(f"target is required for the {scope} scope (its name, a string)")
-    target = target.strip() if scope == "user" else _known(organization, scope, target.strip())
+    target = target.strip()
+    # Products and SKUs are stored in GitHub's identifiers (usage.vocabulary): a rule may
+    # name them in any spelling GitHub uses ("Actions Linux", "actions_linux").
+    if scope == "product":
+        target = product_id(target)
+    elif scope == "sku":
+        target = sku_id(target)
+    target = target if scope == "user" else _known(organization, scope, target)
     return {"scope": scope, "target": target}
 
 
@@ -188,7 +196,8 @@ def _scope_words(params: dict[str, Any]) -> str:
     scope, target = params.get("scope", "organization"), params.get("target", "")
     if scope == "organization" or not target:
         return "the whole organization"
-    return f"{scope} {target}"
+    label = {"product": product_label, "sku": sku_label}.get(scope, str)(target)
+    return f"{scope.upper() if scope == 'sku' else scope} {label}"
 
 
 def _target_words(params: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from alerts.models import Delivery, FiredAlert, Rule
 from tests.factories import ChannelFactory, CollectionRunFactory
 from usage import periods
 from usage.reporting.filters import month_end
+from usage.vocabulary import sku_id
 
 from .usage_data import days_back, put_usage
 
@@ -145,7 +146,7 @@ def test_an_anomaly_with_its_reason_in_words(acme):
         "day": spike_day.isoformat(),
         "amount": "182.0000000000",
         "product": "actions",
-        "sku": SKU,
+        "sku": sku_id(SKU),  # stored in GitHub's identifiers (usage.vocabulary)
         "repository": REPO,
     }
     assert dict(alert.facts)[f"Median of the last 8 {weekday}s"] == "$10.00"
@@ -209,7 +210,7 @@ def test_new_spend_fires_once_for_a_sku_never_paid_for(acme):
     make_rule(acme, "new_spend")
     (alert,) = evaluate(acme)
     assert (alert.key, alert.period, alert.title) == (
-        f"sku:{SKU}",
+        f"sku:{sku_id(SKU)}",
         today - timedelta(days=1),
         "New spend",
     )

@@ -139,13 +139,13 @@ def test_rules_of_each_kind_from_the_forms(olivia, acme):
     assert budget.params == {
         "amount": "500",
         "scope": "sku",
-        "target": "Actions Linux",
+        "target": "actions_linux",  # any spelling, stored as GitHub's identifier
         "thresholds": [80, 100],
     }
     assert list(budget.channels.all()) == [channel]
     html = re.sub(r"\s+", " ", olivia.page())
     assert (
-        "Spend this month against a $500 monthly limit on sku Actions Linux: alert at 80%, 100%."
+        "Spend this month against a $500 monthly limit on SKU Actions Linux: alert at 80%, 100%."
         in html
     )
     assert "No successful collection for 12 hours." in html

@@ -64,7 +64,7 @@ def test_create_list_show_and_delete_a_rule(api, acme):
     assert set(body) == RULE_KEYS | {"amount", "scope", "target", "thresholds"}
     assert (body["kind"], body["channels"], body["thresholds"]) == ("budget", [channel.pk], [90])
     assert body["description"] == (
-        "Spend this month against a $1,000 monthly limit on sku Actions Linux: alert at 90%."
+        "Spend this month against a $1,000 monthly limit on SKU Actions Linux: alert at 90%."
     )
     assert olivia.get("/rules").json() == {"organization": "acme-corp", "rules": [body]}
     assert olivia.get(f"/rules/{body['id']}").json() == body
