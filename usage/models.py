@@ -150,9 +150,7 @@ class CollectionRun(models.Model):
 
     # What kind of error `error` is, when the org's status must say it in plain words
     # (usage.reporting.status): set on a 5xx/timeout retry and when giving up after them.
-    error_kind = models.CharField(
-        max_length=20, choices=ErrorKind.choices, blank=True, default=""
-    )
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, default="")
 
     ACTIVE_STATES = ("queued", "running")
 

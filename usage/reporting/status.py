@@ -165,7 +165,7 @@ class OrgStatus:
 
 
 def at(moment: datetime) -> str:
-    """"14:05 UTC" today, "5 Dec 14:05 UTC" another day (the site's time zone)."""
+    """ "14:05 UTC" today, "5 Dec 14:05 UTC" another day (the site's time zone)."""
     local = timezone.localtime(moment)
     now = timezone.localtime()
     text = date_format(local, "H:i" if local.date() == now.date() else "j M H:i")
@@ -214,7 +214,8 @@ def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
         if owner and inst.settings_url:
             status.next_url, status.next_label = inst.settings_url, f"{fix} on GitHub"
         else:
-            status.next_url, status.next_label = install, f"Ask an owner to {fix[0].lower()}{fix[1:]}"
+            status.next_url = install
+            status.next_label = f"Ask an owner to {fix[0].lower()}{fix[1:]}"
     if status.has_data:
         status.next_step = (
             "The figures below are as last collected"
@@ -325,8 +326,7 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
         status.state = OrgState.REFRESHING
         what = "Refreshing" if run.trigger == CollectionRun.Trigger.MANUAL else "Collecting"
         status.sentence = (
-            f"{what} {date_format(run.period, 'F Y')} from GitHub"
-            f" (asked at {at(run.queued_at)})."
+            f"{what} {date_format(run.period, 'F Y')} from GitHub (asked at {at(run.queued_at)})."
         )
         if run.error_kind == CollectionRun.ErrorKind.RATE_LIMITED and run.not_before:
             status.sentence = (
@@ -362,7 +362,5 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
             status.sentence = "Nothing has been collected for this organization yet."
             status.next_step = "Use “Refresh now” to collect this month."
         return status
-    status.sentence = (
-        f"Up to date: collected {timesince(last)} ago." if last else "Up to date."
-    )
+    status.sentence = f"Up to date: collected {timesince(last)} ago." if last else "Up to date."
     return status
