@@ -252,3 +252,22 @@ def test_suspended_org_links_to_unsuspend_on_github(client, acme, people, dash):
     html = page(client, people["olivia"], "/orgs/acme-corp/")
     assert html.count("An owner suspended the billingdash App") == 1
     assert "Unsuspend the App on GitHub" in html
+
+
+# --- 7. empty states say what was filtered and offer to clear it -------------------------
+
+
+def test_a_filter_that_matches_nothing_says_what_and_offers_to_clear_it(client, acme, people):
+    url = "/orgs/acme-corp/?range=last_month&product=no_such_product"
+    for login in ALLOWED:
+        html = page(client, people[login], url)
+        assert "No usage matches these filters" in html
+        assert "of product No such product between" in html
+        # "Clear filters" keeps the dates and drops the product.
+        assert 'href="?range=last_month" data-clear-filters' in html
+        # The headline never says "last month by day 1" when nothing is there to compare.
+        assert "last month by day" not in html
+        assert "No usage of product No such product in" in html
+    assert_hidden(client, people, url)
+    html = page(client, people["olivia"], "/orgs/acme-corp/?product=copilot")
+    assert "These figures cover only product Copilot." in html
