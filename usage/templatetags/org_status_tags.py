@@ -6,13 +6,10 @@ the words of the dashboard's filters for its empty states (``filter_words``,
 
 from __future__ import annotations
 
-from dataclasses import replace
-from urllib.parse import urlencode
-
 from django import template
 
 from accounts.models import Organization
-from usage import vocabulary
+from usage.reporting import filter_words as words
 from usage.reporting.filters import Filters
 from usage.reporting.status import OrgStatus, org_status
 
@@ -26,21 +23,9 @@ def org_status_of(organization: Organization, role: str | None = None) -> OrgSta
 
 @register.filter
 def filter_words(filters: Filters) -> str:
-    """What the product/SKU/repository filters keep, in words ("product Copilot,
-    repository acme/web"), or ""."""
-    parts = []
-    if filters.product:
-        parts.append(f"product {vocabulary.product_label(filters.product)}")
-    if filters.sku:
-        parts.append(f"SKU {vocabulary.sku_label(filters.sku)}")
-    if filters.repository is not None:
-        repo = filters.repository
-        parts.append(f"repository {repo}" if repo else "usage without a repository")
-    return ", ".join(parts)
+    return words.filter_words(filters)
 
 
 @register.filter
 def clear_filters_query(filters: Filters) -> str:
-    """The query string of the same dates without the product/SKU/repository filters."""
-    params = replace(filters, product="", sku="", repository=None).params()
-    return f"?{urlencode(params)}" if params else "?"
+    return words.clear_filters_query(filters)

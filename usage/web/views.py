@@ -33,7 +33,7 @@ from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
 from usage.reporting.annotations import mark_daily_chart, org_links
-from usage.reporting.budget_lines import budget_lines
+from usage.reporting.budget_lines import budget_lines, budgets_for_filters, sku_products_of
 from usage.reporting.charts import (
     budget_chart,
     daily_chart,
@@ -42,6 +42,7 @@ from usage.reporting.charts import (
     repository_chart,
     sku_chart,
 )
+from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import RANGES, Filters, parse
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
 from usage.reporting.reports import (
@@ -121,7 +122,14 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         totals, chart_list, extra = _charts(organization, filters, request, head)
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
-            chart_list.append(budget_chart(lines, head.month))
+            # Budgets are monthly: the ones covering the page's product/SKU/repository.
+            shown = lines
+            if filters.is_filtered:
+                pairs = sku_products_of(organization, head)
+                shown = budgets_for_filters(organization, lines, filters, pairs)
+            chart_list.append(
+                budget_chart(shown, head.month, shown_of=len(lines), filtered=filter_words(filters))
+            )
         context.update(extra)
         sort = parse_sort(request.GET.get("sort"))
         context.update(
