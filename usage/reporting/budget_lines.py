@@ -205,9 +205,12 @@ def budgets_for_filters(
     kept = []
     for line in lines:
         b = line.budget
-        if filters.repository is not None and b.budget_scope == "repository":
-            if _repo_name(organization, b.budget_entity_name) != filters.repository:
-                continue
+        if (
+            filters.repository is not None
+            and b.budget_scope == "repository"
+            and _repo_name(organization, b.budget_entity_name) != filters.repository
+        ):
+            continue
         if b.product_skus and b.budget_type == "SkuPricing":
             if wanted_sku and wanted_sku not in line.skus:
                 continue
