@@ -271,3 +271,18 @@ def test_a_filter_that_matches_nothing_says_what_and_offers_to_clear_it(client, 
     assert_hidden(client, people, url)
     html = page(client, people["olivia"], "/orgs/acme-corp/?product=copilot")
     assert "These figures cover only product Copilot." in html
+
+
+def test_missing_permission_links_to_accept_it(client, acme, people):
+    Installation.objects.filter(organization=acme).update(
+        state=Installation.State.MISSING_PERMISSION, permissions={"members": "read"}
+    )
+    for login, fix in (
+        ("olivia", "Accept the App&#x27;s permissions on GitHub"),
+        ("bill", "Ask an owner to accept the App&#x27;s permissions"),
+    ):
+        row = org_row(page(client, people[login], "/orgs/"), "acme-corp")
+        assert "Permission missing" in row and fix in row and "Open dashboard" not in row
+        html = page(client, people[login], "/orgs/acme-corp/")
+        assert 'data-org-state="permissions_missing"' in html and fix in html
+    assert_hidden(client, people, "/orgs/acme-corp/")
