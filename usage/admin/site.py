@@ -220,7 +220,7 @@ class CollectionRunAdmin(ReadOnlyAdmin):
         "ratelimit_remaining",
         "short_error",
     )
-    list_filter = ("state", "trigger", RecentFailureFilter, "queued_at")
+    list_filter = ("state", "trigger", "error_kind", RecentFailureFilter, "queued_at")
     search_fields = ("=organization__login",)
     list_select_related = ("organization",)
     readonly_fields = ("org_link",)
