@@ -110,6 +110,9 @@
         bar.value = data.months_done || 0;
       }
     }
+    // Nothing can be collected: no "0 of 24" beside the reason.
+    var facts = root.querySelector("[data-progress-facts]");
+    if (facts) facts.hidden = !!STOPPED[status.state];
     setText(root, "[data-progress-months]", total ? data.months_done + " of " + total : "none yet");
     setText(root, "[data-progress-items]", number(data.items));
     // The org's state, in the words every page uses (usage.reporting.status).

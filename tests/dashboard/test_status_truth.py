@@ -206,6 +206,7 @@ def test_the_wizard_step_3_has_a_way_forward(client, initech, people):
     assert 'data-org-state="not_enhanced"' in html
     assert SENTENCE in html and "asks GitHub again every day" in html
     assert "Finished, but" not in html
+    assert re.search(r"<dl [^>]*data-progress-facts hidden>", html)  # no "0 of 24" beside it
     # A way forward: the dashboard (which says the same) and the org list.
     open_link = re.search(r"<a [^>]*data-progress-open[^>]*>", html).group(0)
     assert "hidden" not in open_link
