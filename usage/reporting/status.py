@@ -54,10 +54,11 @@ _FROM_INSTALLATION = {
     "missing_permission": OrgState.PERMISSIONS_MISSING,
     "needs_attention": OrgState.NEEDS_ATTENTION,
 }
-# The App cannot read these orgs: their figures are old and stay out of overview totals.
-BLOCKED = frozenset(_FROM_INSTALLATION.values())
+# The App can no longer read these orgs: their figures are old and stay out of the
+# overview's totals (an org the App was never on keeps whatever another source gives).
+BLOCKED = frozenset(_FROM_INSTALLATION.values()) - {OrgState.NOT_INSTALLED}
 # Nothing flows and a person must act (on GitHub or at billingdash's staff).
-STOPPED = BLOCKED | {OrgState.PAUSED, OrgState.NOT_ENHANCED}
+STOPPED = BLOCKED | {OrgState.NOT_INSTALLED, OrgState.PAUSED, OrgState.NOT_ENHANCED}
 
 _BADGES: dict[OrgState, tuple[str, str]] = {
     OrgState.NOT_INSTALLED: ("App not installed", "warn"),
@@ -220,7 +221,11 @@ def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
         status.next_step = (
             "The figures below are as last collected"
             + (f" ({at(status.last_collected_at)})" if status.last_collected_at else "")
-            + " and are left out of the totals on your organizations page."
+            + (
+                " and are left out of the totals on your organizations page."
+                if status.blocked
+                else "."
+            )
         )
 
 
