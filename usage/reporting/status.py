@@ -235,12 +235,11 @@ def _not_enhanced(status: OrgStatus, org: Organization) -> None:
         f"GitHub says {org.login} is not on the enhanced billing platform, so GitHub offers "
         "no usage report that billingdash could read."
     )
-    when = (
-        f" (next on {date_format(timezone.localtime(refusal.next_check_at), 'j M')} "
-        f"at {at(refusal.next_check_at).split(' ', 2)[-1]})"
-        if refusal is not None and refusal.next_check_at
-        else ""
-    )
+    when = ""
+    if refusal is not None and refusal.next_check_at:
+        local = timezone.localtime(refusal.next_check_at)
+        day, hour = date_format(local, "j M"), date_format(local, "H:i")
+        when = f" (next on {day} at {hour} {local.tzname()})"
     status.next_step = (
         "An owner can see the organization's billing platform in its billing settings on "
         "GitHub. billingdash asks GitHub again every day" + when + " and collects the usage "
