@@ -143,6 +143,15 @@ class CollectionRun(models.Model):
     # Earliest moment of the next attempt (after a rate limit or a 5xx backoff).
     not_before = models.DateTimeField(null=True, blank=True)
 
+    class ErrorKind(models.TextChoices):
+        NONE = "", "No error"
+        GITHUB_UNAVAILABLE = "github_unavailable", "GitHub not answering (5xx, timeout)"
+        RATE_LIMITED = "rate_limited", "GitHub's rate limit"
+
+    # What kind of error `error` is, when the org's status must say it in plain words
+    # (usage.reporting.status): set on a 5xx/timeout retry and when giving up after them.
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, default="")
+
     ACTIVE_STATES = ("queued", "running")
 
     class Meta:

@@ -67,7 +67,9 @@
   // reload when a month arrives or the backfill ends.
   function followProgress(section) {
     var url = section.getAttribute("data-progress-url");
-    var text = section.querySelector("[data-progress-text]");
+    var text = section.querySelector("[data-status-sentence]");
+    var box = section.querySelector("[data-org-state]");
+    var startState = box ? box.getAttribute("data-org-state") : "";
     var bar = section.querySelector("[data-progress-bar]");
     var startDone = bar ? parseInt(bar.getAttribute("data-progress-done") || "0", 10) : 0;
     function poll() {
@@ -81,12 +83,10 @@
             bar.max = p.months_total;
             bar.value = p.months_done;
           }
-          if (text && p.months_total) {
-            text.textContent =
-              "Collecting this organization's usage from GitHub (" + p.months_done + " of " +
-              p.months_total + " months so far).";
-          }
-          if (p.finished || (p.months_done || 0) > startDone) {
+          // The sentence comes from the one source of truth (usage.reporting.status).
+          if (text && p.status && p.status.sentence) text.textContent = p.status.sentence;
+          var moved = p.status && startState && p.status.state !== startState;
+          if (p.finished || moved || (p.months_done || 0) > startDone) {
             window.location.reload();
             return;
           }

@@ -87,64 +87,75 @@
     window.setTimeout(function () { self.poll(); }, this.delay);
   };
 
+  // States in which nothing more happens by itself soon: stop polling, say the next step.
+  var SETTLED = {
+    not_installed: 1, uninstalled: 1, suspended: 1, permissions_missing: 1,
+    needs_attention: 1, paused: 1, not_enhanced: 1, gave_up: 1, no_usage: 1, up_to_date: 1
+  };
+  var STOPPED = {
+    not_installed: 1, uninstalled: 1, suspended: 1, permissions_missing: 1,
+    needs_attention: 1, paused: 1, not_enhanced: 1
+  };
+
   Poller.prototype.show = function (data) {
     var root = this.root;
+    var status = data.status || {};
+    var pending = status.state === "collecting_backfill" || status.state === "refreshing";
     var bar = root.querySelector("[data-progress-bar]");
     var total = data.months_total || 0;
-    if (bar && total > 0) {
-      bar.max = total;
-      bar.value = data.months_done || 0;
+    if (bar) {
+      bar.hidden = !pending;
+      if (total > 0) {
+        bar.max = total;
+        bar.value = data.months_done || 0;
+      }
     }
-    setText(root, "[data-progress-months]", total ? data.months_done + " of " + total : "starting…");
+    // Nothing can be collected: no "0 of 24" beside the reason.
+    var facts = root.querySelector("[data-progress-facts]");
+    if (facts) facts.hidden = !!STOPPED[status.state];
+    setText(root, "[data-progress-months]", total ? data.months_done + " of " + total : "none yet");
     setText(root, "[data-progress-items]", number(data.items));
-    setText(root, "[data-progress-errors]", String(data.errors || 0));
-    var status;
-    if (data.finished) {
-      status = data.errors
-        ? "Finished, but " + data.errors + " month(s) could not be collected."
-        : "Done: " + data.months_done + " months collected.";
-    } else if (!total) {
-      status = "Waiting for the first collection to start…";
-    } else {
-      status = "Collecting: " + data.months_done + " of " + total + " months so far.";
+    // The org's state, in the words every page uses (usage.reporting.status).
+    setText(root, "[data-progress-status]", status.sentence || "Checking the first collection…");
+    var next = root.querySelector("[data-progress-next]");
+    if (next) {
+      next.hidden = !(status.next_step || status.next_url);
+      setText(root, "[data-progress-next-text]", status.next_step || "");
+      var fix = root.querySelector("[data-progress-fix]");
+      if (fix) {
+        fix.hidden = !status.next_url;
+        if (status.next_url) fix.href = status.next_url;
+        fix.textContent = status.next_label || "";
+      }
     }
-    setText(root, "[data-progress-status]", status);
+    var detail = root.querySelector("[data-progress-detail]");
+    if (detail) {
+      detail.hidden = !status.detail;
+      setText(root, "[data-progress-detail-text]", status.detail || "");
+    }
     var open = root.querySelector("[data-progress-open]");
     if (open) {
       open.href = data.dashboard_url || open.href;
-      open.hidden = !data.has_data;
-      if (data.has_data) open.classList.add("primary");
+      open.hidden = !(data.has_data || STOPPED[status.state]);
+      if (!open.hidden) open.classList.add("primary");
     }
+    root.setAttribute("data-org-state", status.state || "");
     root.setAttribute("data-months-done", String(data.months_done || 0));
   };
 
   Poller.prototype.handle = function (data) {
-    var seen = [data.months_done, data.items, data.errors, data.finished].join("/");
+    var status = data.status || {};
+    var seen = [data.months_done, data.items, status.state, status.sentence].join("/");
     var changed = seen !== this.lastSeen;
     this.lastSeen = seen;
     this.show(data);
-    var installation = data.installation || {};
-    if (installation.state && installation.state !== "active") {
-      this.stop(installation.words || "billingdash can no longer read this organization's billing.", true);
-      return;
-    }
     if (data.running) this.sawRunning = true;
-    if (data.finished) {
-      if (data.errors) {
-        this.stop(
-          "Some months could not be collected. Last error: " +
-            String(data.last_error || "unknown").replace(/[.\s]+$/, "") +
-            ". billingdash tries again on its own schedule; the dashboard shows what was collected.",
-          true
-        );
-      } else if (data.has_data && this.sawRunning && data.dashboard_url) {
-        this.stop("");
-        this.root.setAttribute("data-progress-state", "done");
+    if (SETTLED[status.state] && !data.running) {
+      this.stop("");
+      this.root.setAttribute("data-progress-state", STOPPED[status.state] ? "stopped" : "done");
+      if (status.state === "up_to_date" && data.has_data && this.sawRunning && data.dashboard_url) {
         setText(this.root, "[data-progress-status]", "Done. Opening the dashboard…");
         window.location.assign(data.dashboard_url);
-      } else {
-        this.stop("");
-        this.root.setAttribute("data-progress-state", "done");
       }
       return;
     }

@@ -92,7 +92,7 @@ def test_githubs_budgets_as_read(acme):
     (alert,) = evaluate(acme)
     assert alert.key == "github:b-actions@90"
     assert alert.title == "90% of a budget spent"
-    assert alert.message.startswith("GitHub budget actions · whole organization: $190.00 spent")
+    assert alert.message.startswith("GitHub budget Actions · whole organization: $190.00 spent")
 
 
 def test_projection_against_a_limit_and_against_last_month(acme):

@@ -212,9 +212,10 @@ def test_budgets_are_drawn_against_this_months_spend(client, acme, people, dash)
     month = periods.current_month()
     products = sim_totals(dash, acme, month, periods.today(), "product")
     actions = next(g for g in products["groups"] if g["key"] == "actions")
-    row = next(r for r in budgets.rows if r[0] == "actions · whole organization")
-    assert row[1] == cents(actions["net"])
-    assert row[2] == "$500.00"
+    row = next(r for r in budgets.rows if r[:2] == ["Product: Actions", "Whole organization"])
+    assert row[3] == cents(actions["net"])  # spent
+    assert row[2] == "$500.00"  # the amount, as money
+    assert row[6] == "yes"  # GitHub stops Actions at this budget (prevent_further_usage)
     names = [t["name"] for t in budgets.figure["data"]]
     assert names == ["Spent this month", "Budget", "Projected at month end"]
 

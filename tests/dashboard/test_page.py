@@ -149,7 +149,8 @@ def test_every_chart_has_a_summary_and_a_table(client, acme, people):
         assert chart.summary and chart.rows, chart.key
         assert f'id="{chart.dom_id}-summary"' in html
         assert f'aria-describedby="{chart.dom_id}-summary"' in html
-    assert html.count('<details class="chart-data">') == 5
+    assert html.count('<details class="chart-data"') == 5
+    assert html.count('<details class="chart-data" open>') == 1  # the budgets: shown open
     assert 'class="skip-link"' in html  # base template: keyboard users skip to content
     assert "<script>" not in html.replace('<script id="', "")  # no inline script
     assert " style=" not in html  # no inline style either (CSP style-src 'self')

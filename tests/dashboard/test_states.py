@@ -84,7 +84,9 @@ def test_app_uninstalled_keeps_the_data_and_says_so(client, acme, people, dash):
     )
     _, html = dashboard(client, people["olivia"], "acme-corp")
     assert "was uninstalled from acme-corp" in html
-    assert "The figures below are as last collected." in html
+    assert "The figures below are as last collected" in html
+    assert 'data-org-state="uninstalled"' in html
+    assert html.count("was uninstalled from acme-corp") == 1  # said once
     assert 'id="chart-daily"' in html  # the data already collected is still shown
     assert "Refresh now" not in html  # nothing can be collected
 
@@ -99,7 +101,8 @@ def test_github_refusing_the_installation(client, dash, people):
     assert_no_charts(html)
     # GitHub's installation object says why: suspended by an owner.
     assert 'data-empty="blocked"' in html and "An owner suspended the billingdash App" in html
-    assert "The last collection failed" in html
+    # GitHub's own answer stays behind the "details" disclosure.
+    assert "<summary>Technical details</summary>" in html
 
 
 def test_not_on_the_enhanced_billing_platform(client, dash, people):
@@ -119,7 +122,7 @@ def test_filters_that_match_nothing(client, acme, people):
     _, html = dashboard(client, people["olivia"], "acme-corp", "?product=no-such-product")
     assert "No usage matches these filters" in html
     assert_no_charts(html)
-    assert "Reset the filters" in html
+    assert "Clear filters" in html and "of product No such product" in html
 
 
 def test_updated_minutes_ago(client, acme, people):

@@ -30,6 +30,7 @@ from accounts.admin.helpers import (
 from accounts.admin.users import OrganizationAdmin
 from accounts.models import Organization
 from billingdash.heartbeat import ServiceHeartbeat
+from usage import vocabulary
 from usage.admin.actions import (
     MAX_BACKFILL_MONTHS,
     Queued,
@@ -49,6 +50,7 @@ from usage.models import (
     UsageItem,
     UsageSummary,
 )
+from usage.reporting import formatting
 
 
 class FailingFilter(admin.SimpleListFilter):
@@ -218,7 +220,7 @@ class CollectionRunAdmin(ReadOnlyAdmin):
         "ratelimit_remaining",
         "short_error",
     )
-    list_filter = ("state", "trigger", RecentFailureFilter, "queued_at")
+    list_filter = ("state", "trigger", "error_kind", RecentFailureFilter, "queued_at")
     search_fields = ("=organization__login",)
     list_select_related = ("organization",)
     readonly_fields = ("org_link",)
@@ -310,7 +312,36 @@ class UsageSummaryAdmin(LargeTableAdmin):
 
 @admin.register(Budget)
 class BudgetAdmin(LargeTableAdmin):
-    list_display = ("org_link", "budget_scope", "budget_entity_name", "budget_amount", "fetched_at")
+    """GitHub's budgets as last listed: scope, what they cover (product or SKU, by the
+    vocabulary's labels), the amount as money, and whether GitHub stops usage there."""
+
+    list_display = (
+        "org_link",
+        "scope",
+        "covers",
+        "amount",
+        "prevent_further_usage",
+        "fetched_at",
+    )
+
+    @admin.display(description="Scope", ordering="budget_scope")
+    def scope(self, obj: Budget) -> str:
+        scope = obj.budget_scope or "organization"
+        if scope == "organization":
+            return "Whole organization"
+        return f"{scope.capitalize()} {obj.budget_entity_name}".strip()
+
+    @admin.display(description="Product / SKU")
+    def covers(self, obj: Budget) -> str:
+        if not obj.product_skus:
+            return "All usage"
+        if obj.budget_type == "SkuPricing":
+            return "SKU " + ", ".join(vocabulary.sku_label(t) for t in obj.product_skus)
+        return "Product " + ", ".join(vocabulary.product_label(t) for t in obj.product_skus)
+
+    @admin.display(description="Amount", ordering="budget_amount")
+    def amount(self, obj: Budget) -> str:
+        return formatting.money(obj.budget_amount)
 
 
 # --- collection machinery ---------------------------------------------------------------

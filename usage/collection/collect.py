@@ -130,12 +130,14 @@ def org_collect_due(*, organization_id: int, holder: str) -> DrainResult:
 
 def _finish(run: CollectionRun, state: str, error: str = "", **fields) -> None:
     fields.setdefault("finished_at", timezone.now())
+    fields.setdefault("error_kind", "")
     CollectionRun.objects.filter(pk=run.pk).update(
         state=state, error=redact(error)[:4000], **fields
     )
 
 
 def _requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
+    fields.setdefault("error_kind", "")
     CollectionRun.objects.filter(pk=run.pk).update(
         state=State.QUEUED,
         not_before=timezone.now() + timedelta(seconds=wait),
@@ -251,12 +253,16 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
                 wait,
                 f"{exc.kind} rate limit of GitHub; next attempt after {exc.reset_at:%H:%M:%S} UTC",
                 attempts=F("attempts") - 1,  # a deferral, not a failed attempt
+                error_kind=CollectionRun.ErrorKind.RATE_LIMITED,
                 api_calls=F("api_calls") + stats.calls,
                 ratelimit_remaining=stats.remaining,
             )
             return Step(retry_in=wait)
         except (github.ServerError, github.NetworkError) as exc:
-            calls = {"api_calls": F("api_calls") + stats.calls}
+            calls = {
+                "api_calls": F("api_calls") + stats.calls,
+                "error_kind": CollectionRun.ErrorKind.GITHUB_UNAVAILABLE,
+            }
             if run.attempts < settings.COLLECTION_MAX_ATTEMPTS:
                 wait = backoff_seconds(run.attempts)
                 _requeue(run, wait, f"attempt {run.attempts} failed: {exc}", **calls)

@@ -271,27 +271,54 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str) -> Chart:
     return chart
 
 
-def budget_chart(lines: Sequence[BudgetLine], month: date) -> Chart:
-    """This month's spend per budget scope (bars) against the budget (a line)."""
+def _budget_words(b: BudgetLine) -> str:
+    return f"{b.label}: {money(b.spend)} of {money(b.amount)}, projected {money(b.projection)}" + (
+        " (GitHub stops usage at the budget)" if b.stops_usage else ""
+    )
+
+
+def budget_chart(
+    lines: Sequence[BudgetLine], month: date, *, shown_of: int | None = None, filtered: str = ""
+) -> Chart:
+    """This month's spend per budget (bars) against the budget (a line); the table lists
+    each budget's scope, amount, spend, projection, verdict and whether it stops usage.
+    `shown_of`: how many budgets the org has when the page's filters kept only `lines`;
+    `filtered`: the filters in words."""
     chart = Chart(
         "budgets",
         f"Budgets, {month:%B %Y}",
         "",
-        columns=["Budget", "Spent", "Budget amount", "Used", "Projected"],
+        columns=["Budget", "Scope", "Amount", "Spent", "Projected", "Status", "Stops usage"],
     )
+    chart.note = (
+        f"Budgets are monthly: these are {month:%B %Y} to date, whatever dates are chosen above."
+    )
+    if shown_of is not None and filtered:
+        chart.note += (
+            f" Showing the {len(lines)} of {shown_of} budget{'s' if shown_of != 1 else ''} "
+            f"that cover {filtered}."
+        )
     measured = [b for b in lines if b.spend is not None]
     for b in lines:
         chart.rows.append(
             [
-                b.label + (f" ({b.note})" if b.note else ""),
+                f"{b.target_kind[0].upper()}{b.target_kind[1:]}: {b.target}"
+                if b.target_kind != "all usage"
+                else "All usage",
+                b.scope + (f" ({b.note})" if b.note else ""),
+                money(b.amount),
                 money(b.spend),
-                money(b.budget.budget_amount),
-                f"{b.percent:.0f}%" if b.percent is not None else "—",
                 money(b.projection),
+                b.verdict,
+                "yes" if b.stops_usage else "no",
             ]
         )
     if not measured:
-        chart.summary = "No budget of this organization can be measured here."
+        chart.summary = (
+            "No budget covers what is chosen above."
+            if not lines
+            else "No budget of this organization can be measured here."
+        )
         return chart
     names = unique([label(b.label, 60) for b in measured])
     data = [
@@ -330,18 +357,12 @@ def budget_chart(lines: Sequence[BudgetLine], month: date) -> Chart:
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         xaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero", "nticks": 6},
     )
-    over = [b for b in measured if b.percent is not None and b.percent >= 100]
-    ahead = [
-        b
-        for b in measured
-        if b.projection is not None and b.projection > b.budget.budget_amount and b not in over
-    ]
+    over = [b for b in measured if b.over]
+    ahead = [b for b in measured if b.projected_over]
     chart.summary = (
         f"{len(measured)} budget{'s' if len(measured) != 1 else ''}: "
-        f"{len(over)} used up, {len(ahead)} projected to run over by month end. "
-        + "; ".join(
-            f"{b.label}: {money(b.spend)} of {money(b.budget.budget_amount)}" for b in measured[:3]
-        )
+        f"{len(over)} used up, {len(ahead)} projected to run over by month end"
+        + (": " + "; ".join(_budget_words(b) for b in over + ahead) if over or ahead else "")
         + "."
     )
     return chart

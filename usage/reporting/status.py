@@ -1,37 +1,124 @@
-"""Freshness and health of an organization's data, for the dashboard's header and its
-empty and partial states: when it was last collected, whether a backfill runs, and why
-data cannot flow (App uninstalled, suspended, missing permission, not on the enhanced
-billing platform, paused)."""
+"""The one source of truth for an organization's state: what the dashboard's header and
+banner, its empty states, the install wizard's progress step (through
+``progress.json``), the ``/orgs/`` overview's badge and next step, and the overview's
+totals all say about it.
+
+`org_status` returns an `OrgStatus` whose `state` is one of `OrgState` (the first that
+applies, in this order: the App cannot read the org, collection paused, not on the
+enhanced billing platform, GitHub failing and retrying, a backfill pending, a refresh
+pending, the last collection failed, no data, up to date), with one plain sentence, the
+next step (words and a link), and the technical detail (GitHub's status and request id)
+that pages show only behind a "details" disclosure and staff pages show as is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
 
 from accounts.installations.install_status import InstallationStatus, installation_status
 from accounts.models import Organization
-from usage.collection.selectors import collection_progress_of
+from usage.collection.selectors import collection_progress_of, org_usage_availability
 from usage.models import CollectionRun, DailyUsage, OrgCollectionState
+
+
+class OrgState(StrEnum):
+    NOT_INSTALLED = "not_installed"
+    UNINSTALLED = "uninstalled"
+    SUSPENDED = "suspended"
+    PERMISSIONS_MISSING = "permissions_missing"
+    NEEDS_ATTENTION = "needs_attention"
+    PAUSED = "paused"
+    NOT_ENHANCED = "not_enhanced"
+    GITHUB_FAILING = "github_failing"
+    COLLECTING_BACKFILL = "collecting_backfill"
+    REFRESHING = "refreshing"
+    GAVE_UP = "gave_up"
+    NO_DATA_YET = "no_data_yet"
+    NO_USAGE = "no_usage"
+    UP_TO_DATE = "up_to_date"
+
+
+_FROM_INSTALLATION = {
+    "not_installed": OrgState.NOT_INSTALLED,
+    "uninstalled": OrgState.UNINSTALLED,
+    "suspended": OrgState.SUSPENDED,
+    "missing_permission": OrgState.PERMISSIONS_MISSING,
+    "needs_attention": OrgState.NEEDS_ATTENTION,
+}
+# The App can no longer read these orgs: their figures are old and stay out of the
+# overview's totals (an org the App was never on keeps whatever another source gives).
+BLOCKED = frozenset(_FROM_INSTALLATION.values()) - {OrgState.NOT_INSTALLED}
+# Nothing flows and a person must act (on GitHub or at billingdash's staff).
+STOPPED = BLOCKED | {OrgState.NOT_INSTALLED, OrgState.PAUSED, OrgState.NOT_ENHANCED}
+
+_BADGES: dict[OrgState, tuple[str, str]] = {
+    OrgState.NOT_INSTALLED: ("App not installed", "warn"),
+    OrgState.UNINSTALLED: ("App uninstalled", "bad"),
+    OrgState.SUSPENDED: ("App suspended", "bad"),
+    OrgState.PERMISSIONS_MISSING: ("Permission missing", "bad"),
+    OrgState.NEEDS_ATTENTION: ("App needs attention", "bad"),
+    OrgState.PAUSED: ("Collection paused", "warn"),
+    OrgState.NOT_ENHANCED: ("Not on enhanced billing", "bad"),
+    OrgState.GITHUB_FAILING: ("GitHub not answering", "warn"),
+    OrgState.COLLECTING_BACKFILL: ("Collecting", ""),
+    OrgState.REFRESHING: ("Refreshing", ""),
+    OrgState.GAVE_UP: ("Last collection failed", "bad"),
+    OrgState.NO_DATA_YET: ("Not collected yet", ""),
+    OrgState.NO_USAGE: ("No usage yet", "ok"),
+    OrgState.UP_TO_DATE: ("Up to date", "ok"),
+}
 
 
 @dataclass
 class OrgStatus:
+    """`state` and its words: `sentence` (what is so), `next_step` (what to do, or what
+    billingdash does next), `next_url`/`next_label` (a link for it, or ""), `detail`
+    (technical: GitHub's status and request id; "" when none)."""
+
     installation: InstallationStatus
-    billing_unavailable: bool
-    paused: bool
+    state: OrgState
+    sentence: str
     has_data: bool
     last_collected_at: datetime | None
+    next_step: str = ""
+    next_url: str = ""
+    next_label: str = ""
+    detail: str = ""
+    retry_at: datetime | None = None
+    attempt: int = 0
     progress: dict[str, Any] = field(default_factory=dict)
-    last_error: str = ""
     refresh_wait_seconds: int = 0
+    last_error: str = ""  # the newest finished run's error, if it failed (staff, alerts)
+
+    @property
+    def badge(self) -> str:
+        return _BADGES[self.state][0]
+
+    @property
+    def tone(self) -> str:
+        return _BADGES[self.state][1]
+
+    @property
+    def blocked(self) -> bool:
+        """The App cannot read the org: its figures are old (not in overview totals)."""
+        return self.state in BLOCKED
+
+    @property
+    def stopped(self) -> bool:
+        return self.state in STOPPED
 
     @property
     def collectable(self) -> bool:
-        return self.installation.readable and not self.billing_unavailable and not self.paused
+        return self.state not in STOPPED
 
     @property
     def running(self) -> bool:
@@ -39,57 +126,55 @@ class OrgStatus:
 
     @property
     def backfilling(self) -> bool:
-        total = self.progress.get("months_total") or 0
-        return self.running and total > 0 and self.progress.get("months_done", 0) < total
+        return self.state == OrgState.COLLECTING_BACKFILL
+
+    @property
+    def pending(self) -> bool:
+        return self.state in (OrgState.COLLECTING_BACKFILL, OrgState.REFRESHING)
 
     @property
     def problems(self) -> list[str]:
-        """Why data cannot flow, most important first."""
-        out = []
-        if not self.installation.readable:
-            out.append(self.installation.words)
-        if self.billing_unavailable:
-            out.append(
-                "GitHub says this organization is not on the enhanced billing platform, "
-                "which its billing usage API requires."
-            )
-        if self.paused:
-            out.append("Collection of this organization is paused by the site's staff.")
-        return out
+        """Why data cannot flow (one sentence at most)."""
+        return [self.sentence] if self.stopped else []
 
     @property
-    def empty_state(self) -> tuple[str, str]:
-        """(kind, message) when the organization has no usage at all."""
-        if self.backfilling or self.running:
-            done, total = self.progress.get("months_done", 0), self.progress.get("months_total")
-            months = f"{done} of {total} months so far" if total else "starting"
-            return (
-                "backfill",
-                f"Collecting this organization's usage from GitHub ({months}). "
-                "The dashboard fills in as the months arrive, newest first.",
-            )
-        if self.problems:
-            return "blocked", self.problems[0]
-        if self.last_collected_at:
-            return (
-                "no_usage",
-                "No usage yet: GitHub reported no billable usage for this organization in "
-                "the months collected so far.",
-            )
-        return "never", "Nothing has been collected for this organization yet."
+    def empty_state(self) -> str:
+        """The kind of the dashboard's card when the org has no usage at all."""
+        if self.pending:
+            return "backfill"
+        if self.stopped:
+            return "blocked"
+        if self.state in (OrgState.GITHUB_FAILING, OrgState.GAVE_UP):
+            return "failing"
+        if self.state == OrgState.NO_USAGE:
+            return "no_usage"
+        return "never"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "state": str(self.state),
+            "badge": self.badge,
+            "tone": self.tone,
+            "sentence": self.sentence,
+            "next_step": self.next_step,
+            "next_url": self.next_url,
+            "next_label": self.next_label,
+            "detail": self.detail,
+            "retry_at": self.retry_at.isoformat() if self.retry_at else None,
+            "attempt": self.attempt,
+        }
 
 
-def _last_error(organization: Organization) -> str:
-    """The error of the newest run, if it failed after the last success."""
-    last = (
-        CollectionRun.objects.filter(organization=organization, finished_at__isnull=False)
-        .exclude(state=CollectionRun.State.SKIPPED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    if last is not None and last.state == CollectionRun.State.FAILED:
-        return last.error
-    return ""
+def at(moment: datetime) -> str:
+    """ "14:05 UTC" today, "5 Dec 14:05 UTC" another day (the site's time zone)."""
+    local = timezone.localtime(moment)
+    now = timezone.localtime()
+    text = date_format(local, "H:i" if local.date() == now.date() else "j M H:i")
+    return f"{text} {local.tzname()}"
+
+
+def _figures_from(status_at: datetime | None) -> str:
+    return f" The figures below are from {at(status_at)}." if status_at else ""
 
 
 def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
@@ -100,18 +185,186 @@ def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
     return max(0, int((ready - timezone.now()).total_seconds() + 0.999))
 
 
-def org_status(organization: Organization) -> OrgStatus:
-    state = OrgCollectionState.objects.filter(organization=organization).first()
-    progress = collection_progress_of(organization=organization, state=state)
-    return OrgStatus(
-        installation=installation_status(organization=organization),
-        billing_unavailable=(
-            organization.billing_platform == Organization.BillingPlatform.UNAVAILABLE
-        ),
-        paused=organization.collection_paused,
-        has_data=DailyUsage.objects.filter(organization=organization).exists(),
-        last_collected_at=progress.get("last_collected_at") or organization.last_collected_at,
-        progress=progress,
-        last_error=_last_error(organization),
-        refresh_wait_seconds=refresh_wait_seconds(state),
+def _last_failure(organization: Organization) -> CollectionRun | None:
+    """The newest finished run, if it failed (after the last success)."""
+    last = (
+        CollectionRun.objects.filter(organization=organization, finished_at__isnull=False)
+        .exclude(state=CollectionRun.State.SKIPPED)
+        .order_by("-finished_at", "-pk")
+        .first()
     )
+    return last if last is not None and last.state == CollectionRun.State.FAILED else None
+
+
+def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
+    inst = status.installation
+    status.sentence = inst.words
+    install = reverse("org_install", args=[org.login])
+    if status.state in (OrgState.NOT_INSTALLED, OrgState.UNINSTALLED):
+        verb = "Install the App again" if status.state == OrgState.UNINSTALLED else "Install"
+        if owner:
+            status.next_url, status.next_label = install, f"{verb} on {org.login}"
+        else:
+            status.next_url, status.next_label = install, "Ask an owner to install it"
+    else:
+        fix = {
+            OrgState.SUSPENDED: "Unsuspend the App",
+            OrgState.PERMISSIONS_MISSING: "Accept the App's permissions",
+            OrgState.NEEDS_ATTENTION: "Review the App's installation",
+        }[status.state]
+        if owner and inst.settings_url:
+            status.next_url, status.next_label = inst.settings_url, f"{fix} on GitHub"
+        else:
+            status.next_url = install
+            status.next_label = f"Ask an owner to {fix[0].lower()}{fix[1:]}"
+    if status.has_data:
+        status.next_step = (
+            "The figures below are as last collected"
+            + (f" ({at(status.last_collected_at)})" if status.last_collected_at else "")
+            + (
+                " and are left out of the totals on your organizations page."
+                if status.blocked
+                else "."
+            )
+        )
+
+
+def _not_enhanced(status: OrgStatus, org: Organization) -> None:
+    refusal = org_usage_availability(organization=org)
+    status.sentence = (
+        f"GitHub says {org.login} is not on the enhanced billing platform, so GitHub offers "
+        "no usage report that billingdash could read."
+    )
+    when = ""
+    if refusal is not None and refusal.next_check_at:
+        local = timezone.localtime(refusal.next_check_at)
+        day, hour = date_format(local, "j M"), date_format(local, "H:i")
+        when = f" (next on {day} at {hour} {local.tzname()})"
+    status.next_step = (
+        "An owner can see the organization's billing platform in its billing settings on "
+        "GitHub. billingdash asks GitHub again every day" + when + " and collects the usage "
+        "on its own once GitHub offers it."
+    )
+    status.next_url = f"{settings.GITHUB_WEB_URL}/organizations/{org.login}/settings/billing"
+    status.next_label = "Billing settings on GitHub"
+    if refusal is not None:
+        status.detail = f"GitHub {refusal.status or ''} {refusal.detail}".strip()
+
+
+def org_status(organization: Organization, *, role: str | None = None) -> OrgStatus:
+    """The org's state in words. `role` ("owner", "billing_manager"...) of the person
+    reading picks the next step's link (an owner fixes on GitHub, others ask one)."""
+    org = organization
+    cstate = OrgCollectionState.objects.filter(organization=org).first()
+    progress = collection_progress_of(organization=org, state=cstate)
+    installation = installation_status(organization=org)
+    last = progress.get("last_collected_at") or org.last_collected_at
+    status = OrgStatus(
+        installation=installation,
+        state=OrgState.UP_TO_DATE,
+        sentence="",
+        has_data=DailyUsage.objects.filter(organization=org).exists(),
+        last_collected_at=last,
+        progress=progress,
+        refresh_wait_seconds=refresh_wait_seconds(cstate),
+    )
+    owner = role in (None, "owner")
+    failure = _last_failure(org)
+    if failure is not None:
+        status.detail = status.last_error = failure.error
+    if not installation.readable:
+        status.state = _FROM_INSTALLATION.get(installation.state, OrgState.NEEDS_ATTENTION)
+        _blocked(status, org, owner)
+        return status
+    if org.collection_paused:
+        status.state = OrgState.PAUSED
+        status.sentence = f"Collection of {org.login} is paused by billingdash's staff."
+        status.next_step = "Ask the site's staff to resume it." + _figures_from(
+            last if status.has_data else None
+        )
+        return status
+    if org.billing_platform == Organization.BillingPlatform.UNAVAILABLE:
+        status.state = OrgState.NOT_ENHANCED
+        _not_enhanced(status, org)
+        return status
+    active = list(
+        CollectionRun.objects.filter(
+            organization=org, state__in=CollectionRun.ACTIVE_STATES
+        ).order_by("queued_at", "pk")
+    )
+    figures = _figures_from(last if status.has_data else None)
+    failing = [r for r in active if r.error_kind == CollectionRun.ErrorKind.GITHUB_UNAVAILABLE]
+    if failing:
+        run = failing[0]
+        status.state = OrgState.GITHUB_FAILING
+        status.attempt = run.attempts
+        status.detail = run.error
+        waiting = [r.not_before for r in failing if r.not_before and r.state == "queued"]
+        if waiting:
+            status.retry_at = min(waiting)
+            status.sentence = f"GitHub is not answering; we will retry at {at(status.retry_at)}."
+        else:
+            status.sentence = "GitHub is not answering; we are trying again now."
+        status.next_step = (
+            f"Attempt {run.attempts} of {settings.COLLECTION_MAX_ATTEMPTS} failed; "
+            "nothing to do on your side." + figures
+        )
+        return status
+    if any(r.trigger == CollectionRun.Trigger.BACKFILL for r in active):
+        status.state = OrgState.COLLECTING_BACKFILL
+        done, total = progress.get("months_done", 0), progress.get("months_total", 0)
+        if status.has_data:
+            status.sentence = (
+                f"Older months are still being collected ({done} of {total} done): ranges "
+                "that reach further back may be incomplete for a few minutes."
+            )
+        else:
+            months = f"{done} of {total} months so far" if total else "starting"
+            status.sentence = (
+                f"Collecting this organization's usage from GitHub ({months}). "
+                "The dashboard fills in as the months arrive, newest first."
+            )
+        return status
+    if active:
+        run = active[0]
+        status.state = OrgState.REFRESHING
+        what = "Refreshing" if run.trigger == CollectionRun.Trigger.MANUAL else "Collecting"
+        status.sentence = (
+            f"{what} {date_format(run.period, 'F Y')} from GitHub (asked at {at(run.queued_at)})."
+        )
+        if run.error_kind == CollectionRun.ErrorKind.RATE_LIMITED and run.not_before:
+            status.sentence = (
+                f"GitHub's rate limit was reached; the refresh of "
+                f"{date_format(run.period, 'F Y')} continues at {at(run.not_before)}."
+            )
+        status.next_step = figures.strip() or "The dashboard fills in when it is done."
+        return status
+    if failure is not None:
+        status.state = OrgState.GAVE_UP
+        month = date_format(failure.period, "F Y")
+        if failure.error_kind == CollectionRun.ErrorKind.GITHUB_UNAVAILABLE:
+            status.sentence = (
+                f"GitHub did not answer after {failure.attempts} attempts, so {month} "
+                "could not be collected."
+            )
+        else:
+            status.sentence = f"The last collection of {month} failed."
+        status.next_step = (
+            "billingdash tries again at its next scheduled collection; “Refresh now” "
+            "tries at once." + figures
+        )
+        return status
+    if not status.has_data:
+        if last:
+            status.state = OrgState.NO_USAGE
+            status.sentence = (
+                "No usage yet: GitHub reported no billable usage for this organization in "
+                "the months collected so far."
+            )
+        else:
+            status.state = OrgState.NO_DATA_YET
+            status.sentence = "Nothing has been collected for this organization yet."
+            status.next_step = "Use “Refresh now” to collect this month."
+        return status
+    status.sentence = f"Up to date: collected {timesince(last)} ago." if last else "Up to date."
+    return status

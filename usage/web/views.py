@@ -33,7 +33,7 @@ from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
 from usage.reporting.annotations import mark_daily_chart, org_links
-from usage.reporting.budget_lines import budget_lines
+from usage.reporting.budget_lines import budget_lines, budgets_for_filters, sku_products_of
 from usage.reporting.charts import (
     budget_chart,
     daily_chart,
@@ -42,6 +42,7 @@ from usage.reporting.charts import (
     repository_chart,
     sku_chart,
 )
+from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import RANGES, Filters, parse
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
 from usage.reporting.reports import (
@@ -98,7 +99,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
     organization = get_org_for_billing(user=request.user, login=login)
     filters, errors = parse(request.GET)
     today = periods.today()
-    status = org_status(organization)
+    status = org_status(organization, role=organization.membership.role)
     query = urlencode(filters.params())
     context: dict[str, Any] = {
         "organization": organization,
@@ -121,7 +122,14 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         totals, chart_list, extra = _charts(organization, filters, request, head)
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
-            chart_list.append(budget_chart(lines, head.month))
+            # Budgets are monthly: the ones covering the page's product/SKU/repository.
+            shown = lines
+            if filters.is_filtered:
+                pairs = sku_products_of(organization, head)
+                shown = budgets_for_filters(organization, lines, filters, pairs)
+            chart_list.append(
+                budget_chart(shown, head.month, shown_of=len(lines), filtered=filter_words(filters))
+            )
         context.update(extra)
         sort = parse_sort(request.GET.get("sort"))
         context.update(
@@ -211,10 +219,32 @@ def org_list(request: HttpRequest) -> HttpResponse:
     ]
     spend = orgs_spend(visible, today)
     links = org_links(visible)
+    # The one source of truth for each org's badge and next step (usage.reporting.status).
+    statuses = {
+        r.organization.pk: org_status(r.organization, role=r.membership.role)
+        for r in rows
+        if r.organization.pk in visible
+    }
     entries = [
-        (row, spend.get(row.organization.pk), links.get(row.organization.pk, [])) for row in rows
+        (row, spend.get(pk), links.get(pk, []), statuses.get(pk))
+        for row in rows
+        for pk in [row.organization.pk]
     ]
-    with_data = [s for s in spend.values() if s.has_data]
+    # Orgs the App can no longer read keep old figures: left out of the totals, by name.
+    left_out = sorted(
+        row.login
+        for row in rows
+        if (st := statuses.get(row.organization.pk)) is not None
+        and st.blocked
+        and (s := spend.get(row.organization.pk)) is not None
+        and s.has_data
+    )
+    counted = {
+        pk: s
+        for pk, s in spend.items()
+        if s.has_data and not (pk in statuses and statuses[pk].blocked)
+    }
+    with_data = list(counted.values())
     total_projection = sum(
         (s.projection for s in with_data if s.projection is not None), Decimal(0)
     )
@@ -226,10 +256,12 @@ def org_list(request: HttpRequest) -> HttpResponse:
             "warning": warning,
             "signin_client": settings.GITHUB_SIGNIN_CLIENT,
             "synced_at": request.user.memberships_synced_at,
-            "show_spend": bool(with_data),
+            "show_spend": bool(with_data) or bool(left_out),
             "total_mtd": sum((s.mtd_net for s in with_data), Decimal(0)),
             "total_projection": total_projection,
             "total_orgs": len(with_data),
+            "counted_logins": sorted(r.login for r in rows if r.organization.pk in counted),
+            "left_out_logins": left_out,
             "today": today,
         },
     )
