@@ -189,13 +189,12 @@ def _load(orgs: int, reload: bool) -> bool:
 
 def run(orgs: int = 500, runs: int = 30, reload: bool = False) -> dict[str, Any]:
     common.setup_django()
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
 
     from accounts.models import Installation, Organization, WebhookDelivery
     from usage.models import CollectionRun
-
-    from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     loaded = _load(orgs, reload)
