@@ -74,7 +74,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # With DEBUG on, templates/404.html rather than Django's page listing every URL
+    # pattern (SHOW_DEBUG_404=true keeps that page for developers).
+    "billingdash.not_found.FriendlyNotFoundMiddleware",
 ]
+SHOW_DEBUG_404 = env.bool("SHOW_DEBUG_404", default=False)
 
 ROOT_URLCONF = "billingdash.urls"
 WSGI_APPLICATION = "billingdash.wsgi.application"
