@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "billingdash.context_processors.github_app",
             ],
         },
     },
@@ -155,6 +156,9 @@ STORAGES = {
 # those: half the files, and half the compression (the 5 MB plotly bundle takes seconds
 # to compress where brotli is installed).
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Files served at the site's root by whitenoise: /favicon.ico (browsers ask for it
+# wherever a page does not name its icon, e.g. a JSON response opened in a tab).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # billingdash stores no uploads. MEDIA_URL is set anyway: left empty, Django's test live
 # server treats every path it cannot route as a media file under the working directory
@@ -260,6 +264,8 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rst
 GITHUB_API_VERSION = env.str("GITHUB_API_VERSION", default="2022-11-28")
 GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
 GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
+# The App's name as people see it on GitHub and on every page here ("the billingdash App").
+GITHUB_APP_NAME = env.str("GITHUB_APP_NAME", default="billingdash")
 GITHUB_APP_CLIENT_ID = env.str("GITHUB_APP_CLIENT_ID", default="")
 GITHUB_APP_CLIENT_SECRET = env.str("GITHUB_APP_CLIENT_SECRET", default="")
 GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
