@@ -38,6 +38,7 @@ from usage.admin.actions import (
     org_collect_months,
     org_collect_now,
 )
+from usage.admin.display import UsageColumns
 from usage.admin.ops import failing_org_ids, retrying_runs, unresolved_failures
 from usage.models import (
     Budget,
@@ -301,7 +302,7 @@ def round_estimate(value: int) -> int:
     return round(value / step) * step
 
 
-class LargeTableAdmin(ReadOnlyAdmin):
+class LargeTableAdmin(UsageColumns, ReadOnlyAdmin):
     """Index-friendly lists: newest rows first (primary key), no date hierarchy, no
     distinct-value filters, exact search by org login only, capped counts."""
 
@@ -321,22 +322,47 @@ class LargeTableAdmin(ReadOnlyAdmin):
 
 @admin.register(UsageItem)
 class UsageItemAdmin(LargeTableAdmin):
-    list_display = ("date", "org_link", "product", "sku", "quantity", "net_amount", "repository")
+    list_display = (
+        "date",
+        "org_link",
+        "product_name",
+        "sku_name",
+        "quantity_shown",
+        "unit_price_shown",
+        "net",
+        "repository",
+    )
 
 
 @admin.register(DailyUsage)
 class DailyUsageAdmin(LargeTableAdmin):
-    list_display = ("date", "org_link", "product", "sku", "quantity", "net_amount", "items")
+    list_display = (
+        "date",
+        "org_link",
+        "product_name",
+        "sku_name",
+        "quantity_shown",
+        "net",
+        "item_count",
+    )
 
 
 @admin.register(MonthlyRepositoryUsage)
 class MonthlyRepositoryUsageAdmin(LargeTableAdmin):
-    list_display = ("month", "org_link", "repository", "product", "sku", "net_amount", "items")
+    list_display = (
+        "month",
+        "org_link",
+        "repository",
+        "product_name",
+        "sku_name",
+        "net",
+        "item_count",
+    )
 
 
 @admin.register(UsageSummary)
 class UsageSummaryAdmin(LargeTableAdmin):
-    list_display = ("month", "org_link", "gross_amount", "net_amount", "fetched_at")
+    list_display = ("month", "org_link", "gross", "net", "fetched_at")
     exclude = ("organization", "items")
     readonly_fields = ("org_link", "items_json")
 

@@ -31,6 +31,18 @@ def number(value: Decimal | None) -> str:
 
 
 @register.filter
+def unit_price(value: Decimal | None) -> str:
+    """A price per unit as money with its significant digits ($0.00009409)."""
+    return formatting.unit_price(value)
+
+
+@register.filter
+def quantity(value: Decimal | None, unit: str = "") -> str:
+    """``{{ row.quantity|quantity:row.unit_type }}``: 6,000 minutes."""
+    return formatting.quantity(value, str(unit or ""))
+
+
+@register.filter
 def exact(value: Decimal | None) -> str:
     """A stored decimal in full, without trailing zeros (prices per unit)."""
     return "—" if value is None else formatting.plain_decimal(value)
