@@ -27,7 +27,14 @@ class _KeepingCompressor(Compressor):
 
 class StaticStorage(CompressedManifestStaticFilesStorage):
     """``CompressedManifestStaticFilesStorage`` that keeps existing compressed copies of
-    hashed files (see the module's docstring)."""
+    hashed files (see the module's docstring), and names hashed files with DEBUG on too
+    (the demo)."""
+
+    def url(self, name: str | None, force: bool = False) -> str:
+        # Hashed names with DEBUG on too (Django's manifest storage gives the plain name
+        # then): only what collectstatic wrote is served, and hashed names are what may be
+        # cached for a year.
+        return super().url(name, force=True)
 
     def create_compressor(self, **kwargs: Any) -> Compressor:
         if not self.keep_only_hashed_files:

@@ -115,3 +115,13 @@ def test_a_second_collectstatic_keeps_the_compressed_copies(collected):
     before = (collected / f"{name}.br").stat().st_mtime_ns
     collectstatic(collected)
     assert (collected / f"{name}.br").stat().st_mtime_ns == before
+
+
+def test_pages_name_the_hashed_files_with_debug_on_too(served, collected, settings):
+    """The demo runs with DEBUG on: its pages must name what is served (and cached)."""
+    from django.templatetags.static import static
+
+    settings.DEBUG = True
+    assert static(PLOTLY) == "/static/" + hashed(collected, PLOTLY)
+    html = served.get("/login/").content.decode()
+    assert hashed(collected, "css/app.css") in html
