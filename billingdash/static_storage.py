@@ -1,7 +1,8 @@
 """Static files storage: whitenoise's hashed names with gzip and brotli copies, made once.
 
-Whitenoise compresses every hashed file again on each ``collectstatic``: 30 s or more for
-the 5 MB plotly bundle with brotli at its best level, at every ``make demo``. A hashed
+Whitenoise compresses every hashed file again on each ``collectstatic``: seconds for the
+plotly.js bundle with brotli at its best level (30 s for the 5 MB full one), at every
+``make demo``. A hashed
 name stands for its content, so copies already written next to it are kept.
 """
 

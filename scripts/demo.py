@@ -156,7 +156,7 @@ def main() -> int:
 
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
-    print("Collecting static files (compressing plotly.js takes ~30 s the first time)...")
+    print("Collecting static files (compressed once; later runs keep the copies)...")
     subprocess.run(
         [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT
     )

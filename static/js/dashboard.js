@@ -1,7 +1,7 @@
 /* billingdash usage dashboard: draws the figures the server built (JSON in
- * <script type="application/json"> blocks made by Django's json_script) with the strict
- * plotly.js bundle, shows the custom dates only for a custom range, and follows a
- * running backfill. An external file on purpose: the Content-Security-Policy allows
+ * <script type="application/json"> blocks made by Django's json_script) with the basic
+ * plotly.js bundle (bar, pie, scatter; no eval), shows the custom dates only for a custom
+ * range, and follows a running backfill. An external file on purpose: the Content-Security-Policy allows
  * script-src 'self' only (no inline code, no eval). Everything works without it except
  * the pictures: filters are a plain GET form and every chart's numbers are in a table.
  */

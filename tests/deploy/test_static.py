@@ -1,8 +1,10 @@
 """Static files as a deployment (and the demo) serves them (issue 13 item 14):
 ``collectstatic`` into a temporary STATIC_ROOT writes hashed names with brotli and gzip
-copies, and whitenoise answers the 5 MB plotly bundle brotli- or gzip-encoded as the
-browser asks, with far-future caching for hashed names. A second ``collectstatic`` keeps
-the compressed copies (billingdash.static_storage) instead of compressing again."""
+copies, and whitenoise answers the plotly.js bundle brotli- or gzip-encoded as the
+browser asks, with far-future caching for hashed names (the basic bundle: bar, pie and
+scatter, 1.2 MB raw, ~0.3 MB brotli; it replaced the 5.1 MB full one). A second
+``collectstatic`` keeps the compressed copies (billingdash.static_storage) instead of
+compressing again."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 ROOT = Path(settings.BASE_DIR)
-PLOTLY = "vendor/plotly-strict-4.1.1.min.js"
+PLOTLY = "vendor/plotly-basic-4.1.1.min.js"
 YEAR = 31_536_000
 
 
@@ -82,7 +84,7 @@ def test_collectstatic_writes_brotli_and_gzip_copies(collected):
     raw = (collected / name).stat().st_size
     br = (collected / f"{name}.br").stat().st_size
     gz = (collected / f"{name}.gz").stat().st_size
-    assert raw > 5_000_000
+    assert raw > 1_000_000
     assert br < gz < raw / 3, (raw, gz, br)
     assert not (collected / PLOTLY).exists()  # only hashed names are kept
 
