@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to whitenoise (compressed, cached), as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "social_django",
@@ -74,7 +76,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # With DEBUG on, templates/404.html rather than Django's page listing every URL
+    # pattern (SHOW_DEBUG_404=true keeps that page for developers).
+    "billingdash.not_found.FriendlyNotFoundMiddleware",
 ]
+SHOW_DEBUG_404 = env.bool("SHOW_DEBUG_404", default=False)
 
 ROOT_URLCONF = "billingdash.urls"
 WSGI_APPLICATION = "billingdash.wsgi.application"
@@ -91,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "billingdash.context_processors.github_app",
             ],
         },
     },
@@ -136,21 +143,35 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Static files as production serves them: collectstatic writes hashed names plus gzip and
+# brotli copies (brotli is installed), and whitenoise answers with the smallest encoding the
+# browser accepts and, for hashed names, "Cache-Control: max-age=315360000, public,
+# immutable" (the 1.2 MB plotly.js bundle goes out as ~0.3 MB of brotli, once). On unless DEBUG;
+# the demo turns it on with DEBUG too (STATIC_COMPRESSED=true, after a collectstatic).
+# Without it (DEBUG development), whitenoise serves the source files as they are edited.
+STATIC_COMPRESSED = env.bool("STATIC_COMPRESSED", default=not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's CompressedManifestStaticFilesStorage, compressing each file once
+            "billingdash.static_storage.StaticStorage"
+            if STATIC_COMPRESSED
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+# With STATIC_COMPRESSED, only STATIC_ROOT (what collectstatic wrote) is served.
+WHITENOISE_USE_FINDERS = DEBUG and not STATIC_COMPRESSED
+WHITENOISE_AUTOREFRESH = DEBUG and not STATIC_COMPRESSED
 
 # Pages name static files through {% static %} (hashed names), so collectstatic keeps only
-# those: half the files, and half the compression (the 5 MB plotly bundle takes seconds
-# to compress where brotli is installed).
+# those: half the files, and half the compression (brotli at its best level takes seconds
+# on the plotly.js bundle).
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Files served at the site's root by whitenoise: /favicon.ico (browsers ask for it
+# wherever a page does not name its icon, e.g. a JSON response opened in a tab).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # billingdash stores no uploads. MEDIA_URL is set anyway: left empty, Django's test live
 # server treats every path it cannot route as a media file under the working directory
@@ -201,7 +222,8 @@ def github_avatar_origin(web_url: str) -> str:
 
 
 # Content-Security-Policy (django-csp 4): no inline script or style, no eval; plotly.js
-# is served from our own static files in its "strict" build, which needs no eval.
+# is served from our own static files in its "basic" build (bar, pie and scatter traces:
+# no WebGL, no eval; 1.2 MB where the full "strict" one was 5.1 MB).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -256,6 +278,8 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rst
 GITHUB_API_VERSION = env.str("GITHUB_API_VERSION", default="2022-11-28")
 GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
 GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
+# The App's name as people see it on GitHub and on every page here ("the billingdash App").
+GITHUB_APP_NAME = env.str("GITHUB_APP_NAME", default="billingdash")
 GITHUB_APP_CLIENT_ID = env.str("GITHUB_APP_CLIENT_ID", default="")
 GITHUB_APP_CLIENT_SECRET = env.str("GITHUB_APP_CLIENT_SECRET", default="")
 GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)

@@ -29,6 +29,7 @@ from ghsim import (
     routes_hooks,
     routes_install,
     routes_legacy,
+    routes_profiles,
     routes_reports,
     routes_web,
 )
@@ -93,6 +94,7 @@ def create_app(config: SimConfig) -> Flask:
         routes_control,
         routes_control_billing,
         control_page,
+        routes_profiles,  # last: /<login> and /<owner>/<repo> match what nothing else does
     ):
         app.register_blueprint(module.bp)
     app.before_request(_before)

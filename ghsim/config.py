@@ -89,11 +89,13 @@ class SimConfig:
     #: (0: off), so benchmarks measure the client, not the generator.
     usage_cache_bytes: int = 0
     world: WorldSpec = field(default_factory=demo_world)
-    app_name: str = "Billing Dashboard (dev)"
+    #: GITHUB_APP_NAME: the App's name, as billingdash's pages say it (one name on both sides).
+    app_name: str = "billingdash"
     app_owner_login: str = "billingdash-dev"
     app_permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_APP_PERMISSIONS))
     app_events: list[str] = field(default_factory=lambda: list(DEFAULT_APP_EVENTS))
-    oauth_app_name: str = "Billing Dashboard (classic OAuth)"
+    #: The classic OAuth App's name on its "Authorize" page: the same name (GITHUB_APP_NAME).
+    oauth_app_name: str = "billingdash"
     #: Primary rate limits per hour (GitHub's values); lower them to exercise limits.
     user_rate_limit: int = USER_LIMIT
     unauthenticated_rate_limit: int = UNAUTHENTICATED_LIMIT
@@ -162,6 +164,8 @@ class SimConfig:
         return cls(
             app_id=int(env["GITHUB_APP_ID"]),
             app_slug=env.get("GITHUB_APP_SLUG") or "billingdash-dev",
+            app_name=env.get("GITHUB_APP_NAME") or "billingdash",
+            oauth_app_name=env.get("GITHUB_APP_NAME") or "billingdash",
             app_client_id=env["GITHUB_APP_CLIENT_ID"],
             app_client_secret=env["GITHUB_APP_CLIENT_SECRET"],
             app_public_key_pem=public_key_from_private(private_pem),

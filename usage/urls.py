@@ -3,7 +3,7 @@ helper (``accounts.roles.access.get_org_for_billing``); the isolation test walks
 
 from django.urls import path
 
-from usage.admin.ops import ops
+from usage.admin.ops import ops, ops_workers
 from usage.web.api import api_org_usage
 from usage.web.exports import org_usage_csv
 from usage.web.progress import org_progress
@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/orgs/<str:login>/usage", api_org_usage, name="api_org_usage"),
     # The staff operations page (issue 7).
     path("staff/ops/", ops, name="ops"),
+    path("staff/ops/workers.json", ops_workers, name="ops_workers"),
 ]

@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Count
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -182,17 +183,25 @@ class OrgMembershipInline(ReadOnlyInline):
         return link(obj.user)
 
 
+PLATFORM_SHORT = {
+    Organization.BillingPlatform.ENHANCED: "Enhanced",
+    Organization.BillingPlatform.UNAVAILABLE: "Not enhanced",
+    Organization.BillingPlatform.UNKNOWN: "Not checked yet",
+}
+
+
 class OrganizationAdmin(ObjectActionsAdmin):
+    # Fits 1366 px with the navigation and filter sidebars open: the name under the login,
+    # short labels, the GitHub id on the change page (and searchable) only.
     list_display = (
-        "login",
-        "name",
-        "github_id",
-        "billing_platform",
-        "collection_paused",
-        "last_collected_at",
+        "organization",
+        "platform",
+        "paused",
+        "last_collected",
         "installation_state",
         "members",
     )
+    list_display_links = ("organization",)
     list_filter = ("collection_paused", "billing_platform", CollectionFreshnessFilter)
     search_fields = ("login", "name", "=github_id", "=installations__installation_id")
     fields = (
@@ -243,6 +252,30 @@ class OrganizationAdmin(ObjectActionsAdmin):
         if due is None:
             return "- (the App is installed, or was never installed)"
         return f"{date_format(due, 'j F Y')}: uninstalled, unless the App is installed again"
+
+    @admin.display(description="Organization", ordering="login")
+    def organization(self, obj: Organization) -> str:
+        if not obj.name or obj.name == obj.login:
+            return obj.login
+        return format_html('{}<div class="quiet small">{}</div>', obj.login, obj.name)
+
+    @admin.display(description="Billing platform", ordering="billing_platform")
+    def platform(self, obj: Organization) -> str:
+        return PLATFORM_SHORT.get(obj.billing_platform, obj.get_billing_platform_display())
+
+    @admin.display(description="Paused", boolean=True, ordering="collection_paused")
+    def paused(self, obj: Organization) -> bool:
+        return obj.collection_paused
+
+    @admin.display(description="Last collected", ordering="last_collected_at")
+    def last_collected(self, obj: Organization) -> str:
+        if obj.last_collected_at is None:
+            return "never"
+        return format_html(
+            '<span title="{}">{}</span>',
+            obj.last_collected_at.isoformat(timespec="seconds"),
+            naturaltime(obj.last_collected_at),
+        )
 
     @admin.display(description="Members", ordering="member_count")
     def members(self, obj: Organization) -> str:

@@ -83,7 +83,7 @@ def _share(request: HttpRequest, login: str) -> dict[str, str]:
     link = request.build_absolute_uri(reverse("install_start") + "?" + urlencode({"org": login}))
     sender = request.user.get_full_name() or str(request.user)
     message = (
-        f"Hi! Could you install the billingdash GitHub App on {login}? GitHub shows "
+        f"Hi! Could you install the {settings.GITHUB_APP_NAME} GitHub App on {login}? GitHub shows "
         "billing usage only to organization owners, so billingdash needs the App, with "
         "read-only access (the “Administration: read” organization permission), to show "
         f"us what {login} spends on GitHub. Only an owner can install it; it takes a "

@@ -124,3 +124,41 @@ def test_the_usage_list_counts_at_most_the_cap(staff_client, world, monkeypatch)
     assert counts and all("LIMIT 6" in sql for sql in counts), counts
     assert staff_client.get("/admin/usage/usageitem/?q=acme-corp").status_code == 200
     assert b"Add usage item" not in response.content
+
+
+def test_a_capped_count_is_said_as_such_never_as_an_exact_number(staff_client, world, monkeypatch):
+    """Issue 13 item 9: "10001 results" for a table of 124,701 rows was a lie. Past the
+    cap the list says "more than N" (filtered, or no statistics yet) or "about N
+    (estimate)" from PostgreSQL's statistics."""
+    acme, _ = world
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
+    money = {k: Decimal(1) for k in ("gross_amount", "discount_amount", "net_amount")}
+    UsageItem.objects.bulk_create(
+        UsageItem(
+            organization=acme,
+            date=timezone.now().date() - timedelta(days=i % 20),
+            product="actions",
+            sku="actions_linux",
+            unit_type="minutes",
+            quantity=Decimal(1),
+            price_per_unit=Decimal(1),
+            **money,
+        )
+        for i in range(40)
+    )
+    searched = staff_client.get("/admin/usage/usageitem/?q=acme-corp").content.decode()
+    assert "more than 5 results" in searched
+    assert "more than 5 usage items" in searched
+    assert "6 results" not in searched and "6 usage items" not in searched
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {UsageItem._meta.db_table}")
+    page = staff_client.get("/admin/usage/usageitem/").content.decode()
+    assert "about 40 (estimate) usage items" in page
+    assert "6 usage items" not in page
+
+    # Under the cap the count is exact, as before.
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 1000)
+    exact = staff_client.get("/admin/usage/dailyusage/").content.decode()
+    assert "0 daily usages" in exact or "daily usage" in exact
+    assert "(estimate)" not in exact and "more than" not in exact

@@ -9,7 +9,7 @@ import re
 import socket
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from celery.beat import ScheduleEntry, Scheduler
@@ -216,7 +216,10 @@ def test_heartbeat_sent_by_the_beat_entry_is_run_by_a_worker(staff_client, celer
     html = staff_client.get(OPS).content.decode()
     assert re.search(r"beat last ticked <strong>\d+ s ago</strong>", html)
     assert re.search(r"a worker last ran a task <strong>\d+ s ago</strong>", html)
-    assert celery_worker.queue in html  # the worker answered the ping
+    assert celery_worker.queue in html  # the worker that ran the heartbeat
+    # The page's script asks the workers from workers.json (the page does not wait 1 s).
+    answered = staff_client.get(OPS + "workers.json").json()
+    assert answered["ok"] and any(celery_worker.queue in name for name in answered["workers"])
 
 
 @pytest.mark.django_db
@@ -230,3 +233,51 @@ def test_a_silent_beat_or_worker_is_flagged(staff_client):
     # A heartbeat that ran out of order never moves beat's time backwards.
     heartbeat_record(sent_at=timezone.now() - timedelta(minutes=20))
     assert heartbeat_status().beat_age >= 600
+
+
+def _fleet(n: int, now, start: int = 0) -> None:
+    """`n` orgs, each stale, failing, retrying, paused, with a broken installation, a
+    failed webhook delivery and a rate-limit budget: every section of the page with rows."""
+    for i in range(start, start + n):
+        org = OrganizationFactory(login=f"fleet-{i}")
+        InstallationFactory(
+            organization=org,
+            ratelimit_remaining=100 + i,
+            ratelimit_reset_at=now + timedelta(hours=1),
+        )
+        InstallationFactory(organization=org, state=Installation.State.SUSPENDED)
+        OrganizationFactory(login=f"fleet-paused-{i}", collection_paused=True)
+        CollectionRunFactory(
+            organization=org, state=State.FAILED, finished_at=now - timedelta(hours=1), error="502"
+        )
+        CollectionRunFactory(
+            organization=org,
+            state=State.QUEUED,
+            period=date(2000, 1 + i % 12, 1),
+            error="503, retrying",
+        )
+        WebhookDeliveryFactory(state=WebhookDelivery.State.FAILED, error="KeyError")
+
+
+@pytest.mark.django_db
+def test_the_page_is_fast_and_its_queries_do_not_grow_with_its_rows(
+    staff_client, django_assert_max_num_queries
+):
+    """Issue 13 item 10: the page took ~1 s, waiting out a worker ping. It no longer pings
+    (its script asks workers.json), reverses no URL per row, and makes a fixed number of
+    queries however many rows each section shows."""
+    now = timezone.now()
+    _fleet(3, now)
+    with django_assert_max_num_queries(24):
+        staff_client.get(OPS)
+    _fleet(12, now, start=3)
+    with django_assert_max_num_queries(24):
+        started = time.monotonic()
+        response = staff_client.get(OPS)
+        elapsed = time.monotonic() - started
+    html = response.content.decode()
+    assert html.count('data-org="fleet-') == 3 + 12
+    assert 'data-workers-url="/staff/ops/workers.json"' in html
+    assert "/static/js/ops.js" in html
+    # The broker is up (real Redis): the old page waited 1 s for ping replies here.
+    assert elapsed < 0.9, f"{elapsed:.2f} s"

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from ghsim.catalog import AI_CREDITS_START
-from usage import periods
+from usage import periods, vocabulary
 from usage.reporting.charts import TOP_REPOSITORIES, TOP_SKUS, money
 from usage.reporting.filters import month_end
 from usage.vocabulary import product_id, sku_id
@@ -190,7 +190,9 @@ def test_product_filter_narrows_every_figure(client, acme, people, dash):
     # Copilot bills seats in user-months, and usage in premium requests until GitHub's
     # switch to AI credits (a catalogue date, so this holds whatever last month is).
     usage_unit = "ai-credits" if filters.start >= AI_CREDITS_START else "requests"
-    assert quantity.columns == ["Date", *sorted([usage_unit, "user-months"])]
+    # Columns say the units' names ("AI credits"), in the order of their identifiers.
+    units = sorted([usage_unit, "user-months"])
+    assert quantity.columns == ["Date", *(vocabulary.unit_label(u) for u in units)]
 
 
 def test_repository_filter_reads_that_repository_only(client, acme, people, dash):

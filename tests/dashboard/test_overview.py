@@ -39,7 +39,10 @@ def test_owner_sees_spend_next_to_the_org_list(client, acme, people, dash):
     assert 'data-org="zeta" data-access="needs_install"' in html
     assert 'href="/orgs/zeta/install/"' in html  # the next step is still there
     assert 'href="/orgs/acme-corp/"' in html
-    assert '<a class="button" href="/install/">Install on another organization</a>' in html
+    assert (
+        '<a class="button" href="/install/" data-install="install">Install on another '
+        "organization</a>"
+    ) in html
     assert response.context["total_mtd"] == net
     assert response.context["total_orgs"] == 1
     assert 'aria-label="Daily net spend of acme-corp, last 30 days"' in html

@@ -27,7 +27,7 @@ def dashboard(client, user, login, query=""):
 
 
 def assert_no_charts(html):
-    assert 'id="chart-daily"' not in html and "plotly-strict" not in html
+    assert 'id="chart-daily"' not in html and "vendor/plotly-" not in html
 
 
 def test_backfill_running_before_any_data(client, dash, people, settings):

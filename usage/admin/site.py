@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
+from django.db import connection
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -38,6 +39,7 @@ from usage.admin.actions import (
     org_collect_months,
     org_collect_now,
 )
+from usage.admin.display import UsageColumns
 from usage.admin.ops import failing_org_ids, retrying_runs, unresolved_failures
 from usage.models import (
     Budget,
@@ -257,7 +259,10 @@ class CollectionRunAdmin(ReadOnlyAdmin):
 
 class CappedCountPaginator(Paginator):
     """Counts at most CAP rows: ``COUNT(*)`` of a million-row table on every list page
-    would cost more than the page itself. Beyond the cap the list shows "CAP+1"."""
+    would cost more than the page itself. Past the cap the count is not exact, and the
+    list says so (`count_text`): "about N" from PostgreSQL's planner statistics
+    (``pg_class.reltuples``, kept by ANALYZE/autovacuum) when the list is not filtered,
+    else "more than 10,000"."""
 
     CAP = 10_000
 
@@ -265,8 +270,41 @@ class CappedCountPaginator(Paginator):
     def count(self) -> int:
         return self.object_list[: self.CAP + 1].count()
 
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
 
-class LargeTableAdmin(ReadOnlyAdmin):
+    @cached_property
+    def count_text(self) -> str:
+        """What the list says about its size ("" when the count is exact)."""
+        if not self.capped:
+            return ""
+        estimate = self._estimate()
+        if estimate is not None and estimate > self.CAP:
+            return f"about {round_estimate(estimate):,} (estimate)"
+        return f"more than {self.CAP:,}"
+
+    def _estimate(self) -> int | None:
+        query = getattr(self.object_list, "query", None)
+        if query is None or query.where or connection.vendor != "postgresql":
+            return None  # filtered or searched: the table's size says nothing
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [self.object_list.model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row and row[0] and row[0] > 0 else None
+
+
+def round_estimate(value: int) -> int:
+    """Three significant figures: an estimate should not look exact (123,456 → 123,000)."""
+    digits = len(str(value))
+    step = 10 ** max(0, digits - 3)
+    return round(value / step) * step
+
+
+class LargeTableAdmin(UsageColumns, ReadOnlyAdmin):
     """Index-friendly lists: newest rows first (primary key), no date hierarchy, no
     distinct-value filters, exact search by org login only, capped counts."""
 
@@ -286,22 +324,47 @@ class LargeTableAdmin(ReadOnlyAdmin):
 
 @admin.register(UsageItem)
 class UsageItemAdmin(LargeTableAdmin):
-    list_display = ("date", "org_link", "product", "sku", "quantity", "net_amount", "repository")
+    list_display = (
+        "date",
+        "org_link",
+        "product_name",
+        "sku_name",
+        "quantity_shown",
+        "unit_price_shown",
+        "net",
+        "repository",
+    )
 
 
 @admin.register(DailyUsage)
 class DailyUsageAdmin(LargeTableAdmin):
-    list_display = ("date", "org_link", "product", "sku", "quantity", "net_amount", "items")
+    list_display = (
+        "date",
+        "org_link",
+        "product_name",
+        "sku_name",
+        "quantity_shown",
+        "net",
+        "item_count",
+    )
 
 
 @admin.register(MonthlyRepositoryUsage)
 class MonthlyRepositoryUsageAdmin(LargeTableAdmin):
-    list_display = ("month", "org_link", "repository", "product", "sku", "net_amount", "items")
+    list_display = (
+        "month",
+        "org_link",
+        "repository",
+        "product_name",
+        "sku_name",
+        "net",
+        "item_count",
+    )
 
 
 @admin.register(UsageSummary)
 class UsageSummaryAdmin(LargeTableAdmin):
-    list_display = ("month", "org_link", "gross_amount", "net_amount", "fetched_at")
+    list_display = ("month", "org_link", "gross", "net", "fetched_at")
     exclude = ("organization", "items")
     readonly_fields = ("org_link", "items_json")
 

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from usage import vocabulary
 from usage.reporting.budget_lines import BudgetLine
 from usage.reporting.chart_base import (
     OTHER_COLOUR,
@@ -33,7 +34,15 @@ from usage.reporting.chart_base import (
 )
 from usage.reporting.filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
 from usage.reporting.filters import Filters
-from usage.reporting.formatting import label, money, number, unique
+from usage.reporting.formatting import (
+    AXIS_NUMBER,
+    HOVER_NUMBER,
+    label,
+    money,
+    number,
+    quantity,
+    unique,
+)
 from usage.reporting.reports import net_by
 
 TOP_SKUS = 10
@@ -204,7 +213,8 @@ def repository_chart(rows: Sequence[dict[str, Any]]) -> Chart:
 
 def quantity_chart(rows: Sequence[dict[str, Any]], product: str) -> Chart:
     """Quantity per day, one panel per unit type (rows: date, unit_type, sums)."""
-    chart = Chart("quantity", f"Quantity over time: {product or 'no product'}", "")
+    name = vocabulary.product_label(product) if product else "no product"
+    chart = Chart("quantity", f"Quantity over time: {name}", "")
     units = sorted({r["unit_type"] for r in rows})
     if not units:
         chart.summary = "No usage of this product in this range."
@@ -222,23 +232,25 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str) -> Chart:
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": label(unit),
+                "name": label(vocabulary.unit_label(unit)),
                 **daily_x(first),
                 "y": [as_float(hits[d], "0.0001") if d in hits else None for d in span],
                 "yaxis": axis,
                 "line": {"color": product_colour(product), "width": 2},
                 "marker": {"size": 4},
-                "hovertemplate": "%{x|%d %b %Y}: %{y:,} %{fullData.name}<extra></extra>",
+                "hovertemplate": f"%{{x|%d %b %Y}}: %{{y:{HOVER_NUMBER}}} %{{fullData.name}}"
+                "<extra></extra>",
             }
         )
         layout[f"yaxis{i + 1 if i else ''}"] = {
             "domain": [max(0, top - height), top],
             "rangemode": "tozero",
             "anchor": "x",
+            "tickformat": AXIS_NUMBER,
         }
         annotations.append(
             {
-                "text": label(unit),
+                "text": label(vocabulary.unit_label(unit)),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
@@ -261,12 +273,10 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str) -> Chart:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         totals[r["unit_type"]] += r["quantity"] or ZERO
-    chart.summary = f"{product} in this range: " + ", ".join(
-        f"{number(totals[u])} {u}" for u in units
-    )
+    chart.summary = f"{name} in this range: " + ", ".join(quantity(totals[u], u) for u in units)
     days = sorted({r["date"] for r in rows})
     cell = {(r["date"], r["unit_type"]): r["quantity"] for r in rows}
-    chart.columns = ["Date", *units]
+    chart.columns = ["Date", *(vocabulary.unit_label(u) for u in units)]
     chart.rows = [[d.isoformat(), *(number(cell.get((d, u))) for u in units)] for d in days]
     return chart
 

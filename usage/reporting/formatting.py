@@ -1,5 +1,18 @@
 """Display formatting of the usage pages (money, quantities, names for plotly.js). For
-display only: the numbers behind stay exact decimals."""
+display only: the numbers behind stay exact decimals.
+
+One format per kind of number, everywhere (pages, chart tables and hover text, e-mails):
+
+- amounts: ``money`` — ``$19.00``, ``$1,234.56`` (a minus sign before negative ones);
+- prices per unit: ``unit_price`` — money with every significant digit GitHub gave
+  (``$0.008``, ``$0.00009409``), never fewer than two decimals (``$4.00``);
+- quantities: ``number`` — thousands separated, up to 4 decimals (``6,000``,
+  ``1,234.5``), and ``quantity`` with the unit's name (``6,000 minutes``, ``12.5
+  GB-hours``; `usage.vocabulary.unit_label`).
+
+Charts use the same: d3 formats `AXIS_NUMBER` and `HOVER_NUMBER` print ``6,000`` where
+plotly.js would print ``6k``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +20,12 @@ import html
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from usage import vocabulary
+
 CENT = Decimal("0.01")
+# plotly.js (d3-format): thousands separated, no SI prefix ("6,000", not "6k").
+AXIS_NUMBER = ",~r"
+HOVER_NUMBER = ",.4~f"
 
 
 def money(value: Decimal | None) -> str:
@@ -24,6 +42,23 @@ def number(value: Decimal | None) -> str:
         return "—"
     text = f"{Decimal(value).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def unit_price(value: Decimal | None) -> str:
+    """A price per unit: money with all its significant digits ($0.00009409, $0.008,
+    $4.00), as GitHub's report gives it; amounts use `money`."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    whole, _, fraction = plain_decimal(abs(amount)).partition(".")
+    return f"{'−' if amount < 0 else ''}${int(whole):,}.{fraction.ljust(2, '0')}"
+
+
+def quantity(value: Decimal | None, unit: str = "") -> str:
+    """A quantity with its unit's name: 6,000 minutes, 12.5 GB-hours."""
+    text = number(value)
+    name = vocabulary.unit_label(unit) if unit else ""
+    return f"{text} {name}" if name and value is not None else text
 
 
 def plain_decimal(value: Decimal) -> str:

@@ -13,6 +13,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.models import Membership
 from usage import vocabulary
 from usage.reporting import chart_base, formatting
 
@@ -27,6 +28,18 @@ def money(value: Decimal | None) -> str:
 @register.filter
 def number(value: Decimal | None) -> str:
     return formatting.number(value)
+
+
+@register.filter
+def unit_price(value: Decimal | None) -> str:
+    """A price per unit as money with its significant digits ($0.00009409)."""
+    return formatting.unit_price(value)
+
+
+@register.filter
+def quantity(value: Decimal | None, unit: str = "") -> str:
+    """``{{ row.quantity|quantity:row.unit_type }}``: 6,000 minutes."""
+    return formatting.quantity(value, str(unit or ""))
 
 
 @register.filter
@@ -144,3 +157,20 @@ def table_rows(rows: Sequence[Sequence[str]]) -> SafeString:
         cells = "".join(f'<td class="num">{escape(cell)}</td>' for cell in row[1:])
         lines.append(f'<tr><th scope="row">{escape(row[0])}</th>{cells}</tr>\n')
     return mark_safe("".join(lines))  # noqa: S308 - each cell escaped above
+
+
+@register.simple_tag
+def install_offer(user) -> str:
+    """What the overview offers for another organization: "install" to the owner of some
+    organization (owners install GitHub Apps), "ask" to a billing manager (billingdash
+    prepares a message for an owner), nothing to a member (who would see no billing)."""
+    roles = set(
+        Membership.objects.filter(user=user, state=Membership.State.ACTIVE).values_list(
+            "role", flat=True
+        )
+    )
+    if Membership.Role.OWNER in roles:
+        return "install"
+    if Membership.Role.BILLING_MANAGER in roles:
+        return "ask"
+    return ""
