@@ -315,6 +315,8 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str, filters: Filter
     chart.summary = f"{product} in this range: " + ", ".join(
         f"{number(totals[u])} {u}" for u in units
     )
+    if kind != "day":
+        chart.note = bucket_note(filters, spans)
     cell = {(r["bucket"], r["unit_type"]): r["quantity"] for r in rows}
     chart.columns = [BUCKET_COLUMN[kind], *units]
     chart.rows = [[by_key[k].label, *(number(cell.get((k, u))) for u in units)] for k in keys]
