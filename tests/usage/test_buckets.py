@@ -20,11 +20,12 @@ from usage.reporting.filters import (
     WEEK_BUCKETS_UP_TO,
     FilterError,
     auto_bucket,
+    month_end,
     parse,
     parse_strict,
     preset_span,
 )
-from usage.reporting.reports import bucketed
+from usage.reporting.reports import bucketed, month_split
 
 pytestmark = pytest.mark.dates
 
@@ -147,3 +148,14 @@ def test_sql_buckets_sum_exactly_in_one_query(kind, django_assert_num_queries):
 
 def bucket_floor(day: date, kind: str) -> date:
     return {"day": day, "week": periods.week_start(day), "month": day.replace(day=1)}[kind]
+
+
+def test_the_current_month_to_today_reads_the_monthly_rollup():
+    """Ranges end today; the current month up to today is all its rollup holds, so the
+    repository breakdown reads the rollup, not the raw items, for it."""
+    today = periods.today()
+    month = today.replace(day=1)
+    assert month_split(month, today) == ([month], [])
+    start, end = preset_span("12m", today)
+    full, partial = month_split(start, end)
+    assert full[-1] == month and partial == ([] if start.day == 1 else [(start, month_end(start))])

@@ -42,6 +42,15 @@ class Bucket:
         return (self.first, self.last) != (self.key, bucket_last_day(self.kind, self.key))
 
     @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def full_days(self) -> int:
+        """The days of the whole week or month (1 for a day)."""
+        return (bucket_last_day(self.kind, self.key) - self.key).days + 1
+
+    @property
     def label(self) -> str:
         """ "2026-09-07" (a day), "7-13 Sep 2026", "Sep 2026"; "(partial)" after a
         week or month the range covers in part."""
@@ -79,6 +88,9 @@ def buckets_of(start: date, end: date, kind: str) -> list[Bucket]:
 
 BUCKET_COLUMN = {"day": "Date", "week": "Week (Mon–Sun)", "month": "Month"}
 MAX_TICKS = 14
+# Right margin of a bucketed chart: room for the last bucket's label, centred near the
+# edge (plotly.js hides a tick label that would cross the figure's edge).
+BUCKET_MARGIN = {"l": 64, "r": 56, "t": 8, "b": 48}
 
 
 def bucket_axis(spans: Sequence[Bucket]) -> dict[str, Any]:
@@ -88,17 +100,25 @@ def bucket_axis(spans: Sequence[Bucket]) -> dict[str, Any]:
     shown = [i for i in range(len(spans)) if i % step == 0]
     if shown[-1] != len(spans) - 1 and len(spans) - 1 - shown[-1] > step // 2:
         shown.append(len(spans) - 1)
+    # An edge bucket under half its length is too narrow for a label of its own: its
+    # dates and "partial" are in its hover text, the table and the chart's note.
+    narrow = {i for i in (0, len(spans) - 1) if spans[i].days * 2 < spans[i].full_days}
+    shown = [i for i in shown if i not in narrow] or shown
 
     def tick(b: Bucket) -> str:
-        text = f"{b.key:%b %Y}" if b.kind == "month" else date_span(b.first, b.last)[:-5]
-        if b.partial:
-            text = (date_span(b.first, b.last) if b.kind == "month" else text) + "<br>partial"
-        return text
+        # Short: "Sep 2026", "7-13 Sep", "1-6 Dec<br>partial" (the year is on the
+        # month ticks, the full dates in the hover text and the table).
+        if b.kind == "month" and not b.partial:
+            return f"{b.key:%b %Y}"
+        text = date_span(b.first, b.last)[:-5]
+        return text + "<br>partial" if b.partial else text
 
     return {
         "type": "date",
         "range": [f"{spans[0].first} 00:00", f"{spans[-1].last + timedelta(days=1)} 00:00"],
         "tickmode": "array",
+        "automargin": True,
+        "tickangle": 0,
         "tickvals": [bucket_middle(spans[i]) for i in shown],
         "ticktext": [tick(spans[i]) for i in shown],
     }

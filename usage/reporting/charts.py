@@ -21,6 +21,7 @@ from typing import Any
 
 from usage.reporting.buckets import (
     BUCKET_COLUMN,
+    BUCKET_MARGIN,
     BUCKET_NAMES,
     bucket_axis,
     bucket_middle,
@@ -107,7 +108,7 @@ def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -
             for p in products
         ]
         xaxis = bucket_axis(spans)
-        layout = {"hovermode": "closest"}
+        layout = {"hovermode": "closest", "margin": BUCKET_MARGIN}
     chart.figure = figure(
         data,
         barmode="relative",
@@ -284,6 +285,8 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str, filters: Filter
             "domain": [max(0, top - height), top],
             "rangemode": "tozero",
             "anchor": "x",
+            # Thousands as in the tables ("250,000", not "250k"), decimals only if any.
+            "tickformat": ",~f",
         }
         annotations.append(
             {
@@ -305,7 +308,9 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str, filters: Filter
         height=120 + 170 * len(units),
         showlegend=False,
         annotations=annotations,
-        margin={"l": 64, "r": 16, "t": 24, "b": 40},
+        margin={"l": 64, "r": 16, "t": 24, "b": 40}
+        if kind == "day"
+        else {**BUCKET_MARGIN, "t": 24},
         xaxis=xaxis,
         **layout,
     )

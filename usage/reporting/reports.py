@@ -90,14 +90,19 @@ def source(organization: Organization, filters: Filters, *, dated: bool = True) 
     return _narrow(qs, filters)
 
 
-def month_split(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """The months `start`..`end` covers entirely, and the partial spans at its edges."""
+def month_split(
+    start: date, end: date, today: date | None = None
+) -> tuple[list[date], list[tuple[date, date]]]:
+    """The months `start`..`end` covers entirely, and the partial spans at its edges.
+    The current month counts as entire from its 1st to today: no usage exists after
+    today, so its monthly rollup holds exactly those days (ranges end today)."""
+    today = today or periods.today()
     full: list[date] = []
     partial: list[tuple[date, date]] = []
     month = periods.month_start(start)
     while month <= end:
         last = month_end(month)
-        if start <= month and end >= last:
+        if start <= month and end >= min(last, today):
             full.append(month)
         else:
             partial.append((max(start, month), min(end, last)))
