@@ -1,7 +1,9 @@
 """The dashboard's filters, read from the query string (so a view can be shared and
-bookmarked): date range, product, SKU, repository. The page, the CSV and the JSON API
-read them with the same rules; the page falls back to the defaults and says what it
-ignored, the CSV and the API answer 400 (`FilterError`)."""
+bookmarked): date range, product, SKU, repository, and the chart bucket (day, week or
+month). `parse` is the one normalisation: the frozen `Filters` it returns is a complete
+description of what a page, a CSV or an API answer shows (safe as a cache key). The
+page, the CSV and the JSON API read them with the same rules; the page falls back to
+the defaults and says what it ignored, the CSV and the API answer 400 (`FilterError`)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,41 @@ from datetime import date, timedelta
 from usage import periods
 from usage.vocabulary import product_id, sku_id
 
+# The presets follow GitHub's usage page ("Time frame": this month, last month, this
+# year, last year, custom) plus rolling 3/6/12 months. None reaches past today: usage
+# exists only for days that have happened. "Last N months" is rolling: the N months up
+# to and including today (on 6 Dec 2026, "Last 3 months" is 7 Sep - 6 Dec 2026), so
+# its first and last months are partial; "Last month" and "Last year" are complete.
 RANGES = {
     "this_month": "This month",
     "last_month": "Last month",
     "3m": "Last 3 months",
     "6m": "Last 6 months",
     "12m": "Last 12 months",
+    "ytd": "Year to date",
+    "last_year": "Last year",
     "custom": "Custom dates",
 }
+# What each preset covers, in words (the page says it beside the exact dates).
+RANGE_NOTES = {
+    "this_month": "the 1st of this month to today",
+    "last_month": "the whole of last month",
+    "3m": "rolling: the 3 months up to today",
+    "6m": "rolling: the 6 months up to today",
+    "12m": "rolling: the 12 months up to today",
+    "ytd": "1 January to today",
+    "last_year": "the whole of last year",
+    "custom": "your dates, up to today at the latest",
+}
 DEFAULT_RANGE = "this_month"
+ROLLING_MONTHS = {"3m": 3, "6m": 6, "12m": 12}
+# How the charts and the API group days: chosen from the span unless the URL says
+# (`bucket=day|week|month`), as GitHub's usage page does. Weeks are ISO weeks, Monday
+# to Sunday; months are calendar months (UTC, like GitHub's billing).
+BUCKETS = {"auto": "Automatic", "day": "Day", "week": "Week", "month": "Month"}
+DEFAULT_BUCKET = "auto"
+DAY_BUCKETS_UP_TO = 62  # days: about two months of daily bars
+WEEK_BUCKETS_UP_TO = 186  # days: about six months of weekly bars, then months
 # GitHub's billing data starts long after this; anything earlier is a typo.
 MIN_DATE = date(2008, 1, 1)
 # Longest range anyone may ask for (the App keeps at most 24 months, plus slack).
@@ -40,14 +68,49 @@ def month_end(day: date) -> date:
 
 
 def preset_span(key: str, today: date) -> tuple[date, date]:
-    """First and last day of a preset range. Ranges end with the current month's last
-    day (no usage exists after today), so whole months read the monthly rollup."""
-    current = periods.month_start(today)
+    """First and last day of a preset range: never a day after `today`."""
+    month = periods.month_start(today)
     if key == "last_month":
-        start = periods.add_months(current, -1)
+        start = periods.add_months(month, -1)
         return start, month_end(start)
-    months = {"3m": 3, "6m": 6, "12m": 12}.get(key, 1)
-    return periods.add_months(current, 1 - months), month_end(current)
+    if key in ROLLING_MONTHS:
+        return periods.months_before(today, ROLLING_MONTHS[key]) + timedelta(days=1), today
+    if key == "ytd":
+        return today.replace(month=1, day=1), today
+    if key == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    return month, today  # this month: the 1st to today
+
+
+def auto_bucket(days: int) -> str:
+    """The bucket a span of `days` days is drawn in: days up to about two months,
+    weeks up to about six, then months."""
+    if days <= DAY_BUCKETS_UP_TO:
+        return "day"
+    return "week" if days <= WEEK_BUCKETS_UP_TO else "month"
+
+
+def date_span(start: date, end: date) -> str:
+    """A range as a person reads it, with an en dash: "6 Dec 2026", "1-6 Dec 2026",
+    "7 Sep - 6 Dec 2026", "7 Dec 2025 - 6 Dec 2026"."""
+    if start == end:
+        return f"{end.day} {end:%b %Y}"
+    if start.year != end.year:
+        return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+    if start.month != end.month:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day}–{end.day} {end:%b %Y}"
+
+
+def range_options(today: date) -> list[tuple[str, str]]:
+    """The date range menu: each preset with its exact dates ("Last 3 months: 7 Sep -
+    6 Dec 2026")."""
+    options = [
+        (key, f"{text}: {date_span(*preset_span(key, today))}")
+        for key, text in RANGES.items()
+        if key != "custom"
+    ]
+    return [*options, ("custom", RANGES["custom"])]
 
 
 @dataclass(frozen=True)
@@ -58,10 +121,30 @@ class Filters:
     product: str = ""
     sku: str = ""
     repository: str | None = None  # None: any; "": usage without a repository
+    bucket_choice: str = DEFAULT_BUCKET  # "auto", or what the URL asked: day, week, month
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def bucket(self) -> str:
+        """What the charts group days by: "day", "week" (ISO, Monday start) or "month"."""
+        if self.bucket_choice in ("day", "week", "month"):
+            return self.bucket_choice
+        return auto_bucket(self.days)
+
+    @property
+    def auto_bucket(self) -> str:
+        return auto_bucket(self.days)
+
+    @property
+    def span_text(self) -> str:
+        return date_span(self.start, self.end)
+
+    @property
+    def range_note(self) -> str:
+        return RANGE_NOTES[self.range]
 
     @property
     def repository_param(self) -> str:
@@ -87,6 +170,8 @@ class Filters:
         ):
             if value:
                 out[key] = value
+        if self.bucket_choice != DEFAULT_BUCKET:
+            out["bucket"] = self.bucket_choice
         return out
 
 
@@ -129,8 +214,11 @@ def _span(params: Mapping[str, str], today: date, errors: list[str]) -> tuple[st
         errors.append(f"dates must be between {MIN_DATE} and a year from today")
     elif (end - start).days + 1 > MAX_RANGE_DAYS:
         errors.append(f"the range may span at most {MAX_RANGE_DAYS} days")
+    elif start > today:
+        errors.append(f"start must not be after today ({today}): later days have no usage yet")
     else:
-        return "custom", start, end
+        # Days after today have no usage yet: the range ends today.
+        return "custom", start, min(end, today)
     return (DEFAULT_RANGE, *preset_span(DEFAULT_RANGE, today))
 
 
@@ -140,6 +228,10 @@ def parse(params: Mapping[str, str], *, today: date | None = None) -> tuple[Filt
     today = today or periods.today()
     errors: list[str] = []
     key, start, end = _span(params, today, errors)
+    bucket = (params.get("bucket") or "").strip() or DEFAULT_BUCKET
+    if bucket not in BUCKETS:
+        errors.append(f"bucket must be one of {', '.join(BUCKETS)}")
+        bucket = DEFAULT_BUCKET
     repository: str | None = _text(params, "repository", errors) or None
     if repository == NO_REPOSITORY:
         repository = ""
@@ -152,6 +244,7 @@ def parse(params: Mapping[str, str], *, today: date | None = None) -> tuple[Filt
             product=product_id(_text(params, "product", errors)),
             sku=sku_id(_text(params, "sku", errors)),
             repository=repository,
+            bucket_choice=bucket,
         ),
         errors,
     )

@@ -19,11 +19,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Organization
 from usage import periods
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+from usage.reporting.buckets import buckets_of
 from usage.reporting.filters import Filters, month_end
 
 ZERO = Decimal(0)
@@ -31,6 +33,9 @@ SUM_FIELDS = ("quantity", "gross_amount", "discount_amount", "net_amount")
 NET = ("net_amount",)
 MONEY = ("gross_amount", "discount_amount", "net_amount", "items")
 GROUP_KEYS = {"day": "date", "product": "product", "sku": "sku", "repository": "repository"}
+# The API's `group_by`: the keys above, and the days grouped into ISO weeks or months.
+TIME_BUCKETS = ("week", "month")
+GROUP_BY = ("day", *TIME_BUCKETS, "product", "sku", "repository")
 
 
 @dataclass
@@ -85,14 +90,19 @@ def source(organization: Organization, filters: Filters, *, dated: bool = True) 
     return _narrow(qs, filters)
 
 
-def month_split(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """The months `start`..`end` covers entirely, and the partial spans at its edges."""
+def month_split(
+    start: date, end: date, today: date | None = None
+) -> tuple[list[date], list[tuple[date, date]]]:
+    """The months `start`..`end` covers entirely, and the partial spans at its edges.
+    The current month counts as entire from its 1st to today: no usage exists after
+    today, so its monthly rollup holds exactly those days (ranges end today)."""
+    today = today or periods.today()
     full: list[date] = []
     partial: list[tuple[date, date]] = []
     month = periods.month_start(start)
     while month <= end:
         last = month_end(month)
-        if start <= month and end >= last:
+        if start <= month and end >= min(last, today):
             full.append(month)
         else:
             partial.append((max(start, month), min(end, last)))
@@ -146,8 +156,46 @@ def grouped(
     return list(qs.values(*keys).annotate(**_sums(qs.model, fields)).order_by(*keys))
 
 
+# --- time buckets ------------------------------------------------------------------------
+
+
+_TRUNC = {"week": TruncWeek, "month": TruncMonth}
+
+
+def bucketed(
+    organization: Organization,
+    filters: Filters,
+    keys: Sequence[str] = (),
+    fields: Sequence[str] = ALL_FIELDS,
+    kind: str | None = None,
+) -> list[dict]:
+    """Sums of `fields` per time bucket (``bucket``: the day, the ISO week's Monday or
+    the month's 1st; `kind`, else the filters' bucket) and per distinct `keys`, ordered
+    by bucket then keys. Grouped in SQL (date_trunc on PostgreSQL, Django's function on
+    SQLite) on the daily rollup, or on the one repository's items."""
+    kind = kind or filters.bucket
+    qs = source(organization, filters)
+    when = F("date") if kind == "day" else _TRUNC[kind]("date")
+    rows = (
+        qs.annotate(bucket=when)
+        .values("bucket", *keys)
+        .annotate(**_sums(qs.model, fields))
+        .order_by("bucket", *keys)
+    )
+    return list(rows)
+
+
 def api_groups(organization: Organization, filters: Filters, group_by: str) -> list[dict]:
-    """The JSON API's groups: ``{"key", "items", "quantity", ...}`` per group."""
+    """The JSON API's groups: ``{"key", "items", "quantity", ...}`` per group; weeks and
+    months also say which days of the range they cover and whether that is all of them."""
+    if group_by in TIME_BUCKETS:
+        spans = {b.key: b for b in buckets_of(filters.start, filters.end, group_by)}
+        out = []
+        for row in bucketed(organization, filters, kind=group_by):
+            span = spans[row.pop("bucket")]
+            extra = {"first_day": span.first, "last_day": span.last, "partial": span.partial}
+            out.append({"key": span.key, **extra, **row})
+        return out
     key = GROUP_KEYS[group_by]
     rows = grouped(organization, filters, (key,))
     return [{"key": row.pop(key), **row} for row in rows]

@@ -1,11 +1,14 @@
 """The usage JSON API, session-authenticated:
 
-``GET /api/orgs/<login>/usage?start=YYYY-MM-DD&end=YYYY-MM-DD&group_by=day|product|sku|repository``
-(optional ``product``, ``sku``, ``repository`` filters as on the dashboard; without
-dates: this month). Answers the sums per group and in total; amounts are decimal
-strings exactly as summed (10 decimals, never floats). 401 without a session, 404 for
-anyone who may not see the organization's billing, 400 with a message for a bad
-parameter.
+``GET /api/orgs/<login>/usage?start=YYYY-MM-DD&end=YYYY-MM-DD&group_by=...``
+(``group_by``: day, week, month, product, sku or repository; optional ``range``,
+``product``, ``sku``, ``repository`` filters as on the dashboard; without dates: this
+month, the 1st to today). ``week`` groups by ISO week (Monday to Sunday) and ``month``
+by calendar month, each group keyed by its first day and saying which days of the range
+it covers (``first_day``, ``last_day``, ``partial``). Answers the sums per group and in
+total; amounts are decimal strings exactly as summed (10 decimals, never floats). 401
+without a session, 404 for anyone who may not see the organization's billing, 400 with a
+message for a bad parameter.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles.access import get_org_for_billing
 from usage.reporting.filters import FilterError, parse_strict
-from usage.reporting.reports import GROUP_KEYS, api_groups, total_of
+from usage.reporting.reports import GROUP_BY, TIME_BUCKETS, api_groups, total_of
 
 FIELDS = ("gross_amount", "discount_amount", "net_amount", "quantity")
 
 
 TEN_PLACES = Decimal("1E-10")
+DATED = ("day", *TIME_BUCKETS)
 
 
 def decimal_string(value: Decimal | None) -> str:
@@ -35,6 +39,12 @@ def decimal_string(value: Decimal | None) -> str:
 
 def _group(key: Any, sums: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {} if key is None else {"key": key}
+    if "partial" in sums:  # a week or a month: the days of the range it covers
+        out.update(
+            first_day=sums["first_day"].isoformat(),
+            last_day=sums["last_day"].isoformat(),
+            partial=sums["partial"],
+        )
     out.update({name: decimal_string(sums[name]) for name in FIELDS})
     out["items"] = int(sums["items"] or 0)
     return out
@@ -54,8 +64,8 @@ def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
     except Http404:
         return _error("no such organization", 404)
     group_by = request.GET.get("group_by", "day")
-    if group_by not in GROUP_KEYS:
-        return _error(f"group_by must be one of {', '.join(GROUP_KEYS)}")
+    if group_by not in GROUP_BY:
+        return _error(f"group_by must be one of {', '.join(GROUP_BY)}")
     try:
         filters = parse_strict(request.GET)
     except FilterError as exc:
@@ -75,7 +85,7 @@ def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
             },
             "currency": "USD",
             "groups": [
-                _group(g["key"].isoformat() if group_by == "day" else g["key"], g) for g in groups
+                _group(g["key"].isoformat() if group_by in DATED else g["key"], g) for g in groups
             ],
             "total": _group(None, total.__dict__),
         }

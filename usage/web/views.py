@@ -43,10 +43,11 @@ from usage.reporting.charts import (
     sku_chart,
 )
 from usage.reporting.filter_words import filter_words
-from usage.reporting.filters import RANGES, Filters, parse
+from usage.reporting.filters import BUCKETS, Filters, parse, range_options
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
 from usage.reporting.reports import (
     NET,
+    bucketed,
     choices_of,
     filter_choices,
     grouped,
@@ -69,19 +70,19 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
     totals = range_totals(organization, filters, head)
     if not totals.items:
         return totals, [], {}
-    daily = grouped(organization, filters, ("date", "product"), NET)
+    daily = bucketed(organization, filters, ("product",), NET)
     skus = grouped(organization, filters, ("product", "sku"), NET)
     repos = grouped(organization, filters, ("repository", "product"), NET)
     products = [p for p, _ in products_by_spend(daily)]
     wanted = request.GET.get("qp", "")
     chosen = wanted if wanted in products else (filters.product or products[0])
     by_unit = replace(filters, product=chosen)
-    quantity = grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
+    quantity = bucketed(organization, by_unit, ("unit_type",), ("quantity",))
     result = [
         mark_daily_chart(daily_chart(daily, filters, head.today), organization, filters),
         sku_chart(skus),
         repository_chart(repos),
-        quantity_chart(quantity, chosen),
+        quantity_chart(quantity, chosen, filters),
     ]
     extra: dict[str, Any] = {"products_in_range": products, "quantity_product": chosen}
     if filters.repository is None:
@@ -107,7 +108,8 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "status": status,
         "filters": filters,
         "filter_errors": errors,
-        "ranges": RANGES,
+        "ranges": range_options(today),
+        "buckets": BUCKETS,
         "today": today,
         "progress_url": reverse("org_progress", args=[organization.login]),
         "install_url": reverse("org_install", args=[organization.login]),
