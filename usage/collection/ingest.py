@@ -30,6 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from usage.collection.ingest_rows import Rows, escape
+from usage.collection.versions import org_data_version_bump
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 # Items per batch when the caller's iterable has no `batches()`.
@@ -200,6 +201,7 @@ def month_replace(
         else:
             _load_sqlite(rows, items)
             _rollups(organization_id, start, end)
+        org_data_version_bump(organization=organization_id)
         check()
         result = IngestResult(items=rows.count)
         if before_commit is not None:

@@ -34,6 +34,7 @@ from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
 from usage.reporting.annotations import mark_daily_chart, org_links
 from usage.reporting.budget_lines import budget_lines
+from usage.reporting.cache import cached, filter_key, snapshot
 from usage.reporting.charts import (
     budget_chart,
     daily_chart,
@@ -77,7 +78,7 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
     by_unit = replace(filters, product=chosen)
     quantity = grouped(organization, by_unit, ("date", "unit_type"), ("quantity",))
     result = [
-        mark_daily_chart(daily_chart(daily, filters, head.today), organization, filters),
+        daily_chart(daily, filters, head.today),  # day markers: drawn per request
         sku_chart(skus),
         repository_chart(repos),
         quantity_chart(quantity, chosen),
@@ -89,6 +90,32 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
         # Unfiltered, the SKU chart's rows are exactly the choices: no query for them.
         extra["choices"] = choices_of(skus, filters)
     return totals, result, extra
+
+
+def _dashboard_data(
+    organization: Organization, filters: Filters, request: HttpRequest, today, sort: str
+) -> dict[str, Any]:
+    """The dashboard's parts read from the usage data (a pure function of the org's data
+    version and the inputs its cache key names)."""
+    head = headline(organization, filters, today)
+    totals, chart_list, extra = _charts(organization, filters, request, head)
+    data: dict[str, Any] = {**extra, "headline": head, "totals": totals, "charts": chart_list}
+    data["page"] = (
+        items_page(
+            organization,
+            filters,
+            sort=sort,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+        if totals.items
+        else None
+    )
+    if "repository_options" not in data:
+        data["repository_options"] = top_repositories(organization, filters)
+    if "choices" not in data:
+        data["choices"] = filter_choices(organization, filters)
+    return data
 
 
 @never_cache
@@ -117,33 +144,24 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "org_links": org_links([organization.pk]).get(organization.pk, []),
     }
     if status.has_data:
-        head = headline(organization, filters, today)
-        totals, chart_list, extra = _charts(organization, filters, request, head)
+        # Everything derived from the usage data alone, built once per data version
+        # (usage.reporting.cache); day markers and budgets are read on every request.
+        sort = parse_sort(request.GET.get("sort"))
+        paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
+        data = cached(
+            snapshot(organization),
+            "dashboard",
+            filter_key(filters, today=today, sort=sort, **paged),
+            lambda: _dashboard_data(organization, filters, request, today, sort),
+            shared=not any(paged.values()),
+        )
+        head, totals, chart_list = data["headline"], data["totals"], data["charts"]
+        if chart_list:
+            chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
             chart_list.append(budget_chart(lines, head.month))
-        context.update(extra)
-        sort = parse_sort(request.GET.get("sort"))
-        context.update(
-            headline=head,
-            totals=totals,
-            charts=chart_list,
-            page=items_page(
-                organization,
-                filters,
-                sort=sort,
-                after=request.GET.get("after"),
-                before=request.GET.get("before"),
-            )
-            if totals.items
-            else None,
-            item_columns=TABLE_HEADERS,
-            sort=sort,
-        )
-        if "repository_options" not in context:
-            context["repository_options"] = top_repositories(organization, filters)
-        if "choices" not in context:
-            context["choices"] = filter_choices(organization, filters)
+        context.update(data, item_columns=TABLE_HEADERS, sort=sort)
     return render(request, "usage/dashboard.html", context)
 
 
