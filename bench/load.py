@@ -260,7 +260,14 @@ def run_step(
         "locust": mine1.ru_utime + mine1.ru_stime - mine0.ru_utime - mine0.ru_stime,
         "all": sum(cpu1) - cpu1.idle - cpu1.iowait - (sum(cpu0) - cpu0.idle - cpu0.iowait),
     }
-    return {"users": users, "wall": wall, "cpu": cpu, **json.loads(results.read_text())}
+    load = os.getloadavg()
+    return {
+        "users": users,
+        "wall": wall,
+        "cpu": cpu,
+        "load": load,
+        **json.loads(results.read_text()),
+    }
 
 
 # --- main ------------------------------------------------------------------------------
@@ -293,7 +300,7 @@ def _clean_up(gunicorn: Any, queue: str, tmp: Path, keep: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
-    parser.add_argument("--steps", default="2,4,8,16,32", help="browsing users per step")
+    parser.add_argument("--steps", default="2,4,8,16,24,32", help="browsing users per step")
     parser.add_argument("--step-seconds", type=int, default=20)
     parser.add_argument("--long", action="store_true", help="60 s steps, 2 to 48 users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -344,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             f"mix per browsing user (weights): {MIX}. Plus GitHub webhooks at "
             f"{args.webhook_rate:g}/s (signed, unique delivery ids, GitHub's example payloads) "
             f"and the full-year CSV every {args.csv_every:g} s. CSV latency = first byte; "
-            "whole downloads are listed apart."
+            "whole downloads are listed apart.\n"
+            f"machine: {cores} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+            "before the run (other work on this machine makes every figure below noisier)"
         )
         run_step(4, 5, base, config_path, gunicorn.pid, export=False)  # warm-up, unreported
         results, offset = [], len(log_path.read_text(errors="replace"))

@@ -6,6 +6,7 @@ visitors are sent to sign in and everyone who may not see the billing gets a 404
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -32,7 +34,7 @@ from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
-from usage.reporting.annotations import mark_daily_chart, org_links
+from usage.reporting.annotations import day_markers, mark_daily_chart, org_links
 from usage.reporting.budget_lines import budget_lines
 from usage.reporting.cache import cached, filter_key, snapshot
 from usage.reporting.charts import (
@@ -93,10 +95,16 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
 
 
 def _dashboard_data(
-    organization: Organization, filters: Filters, request: HttpRequest, today, sort: str
+    organization: Organization,
+    filters: Filters,
+    request: HttpRequest,
+    today: date,
+    sort: str,
+    context: dict[str, Any],
 ) -> dict[str, Any]:
-    """The dashboard's parts read from the usage data (a pure function of the org's data
-    version and the inputs its cache key names)."""
+    """The dashboard's parts read from the usage data, and their HTML (each chart's and
+    the line items'): a pure function of the org's data version and the inputs its
+    cache key names, built once per version."""
     head = headline(organization, filters, today)
     totals, chart_list, extra = _charts(organization, filters, request, head)
     data: dict[str, Any] = {**extra, "headline": head, "totals": totals, "charts": chart_list}
@@ -115,6 +123,11 @@ def _dashboard_data(
         data["repository_options"] = top_repositories(organization, filters)
     if "choices" not in data:
         data["choices"] = filter_choices(organization, filters)
+    if totals.items:
+        parts = {**context, **data, "item_columns": TABLE_HEADERS, "sort": sort}
+        for chart in chart_list:
+            chart.html = render_to_string("usage/_chart.html", {**parts, "chart": chart}, request)
+        data["items_html"] = render_to_string("usage/_items.html", parts, request)
     return data
 
 
@@ -148,16 +161,19 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         # (usage.reporting.cache); day markers and budgets are read on every request.
         sort = parse_sort(request.GET.get("sort"))
         paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
+        # The fragments' links repeat the query string as given: it is part of the key.
+        raw_query = urlencode(sorted(request.GET.items()))[:2000]
         data = cached(
             snapshot(organization),
             "dashboard",
-            filter_key(filters, today=today, sort=sort, **paged),
-            lambda: _dashboard_data(organization, filters, request, today, sort),
+            filter_key(filters, today=today, sort=sort, query=raw_query, login=organization.login),
+            lambda: _dashboard_data(organization, filters, request, today, sort, context),
             shared=not any(paged.values()),
         )
         head, totals, chart_list = data["headline"], data["totals"], data["charts"]
-        if chart_list:
+        if chart_list and day_markers(organization, filters):
             chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
+            chart_list[0].html = ""  # drawn again, with its markers
         lines = budget_lines(organization, head) if totals.items else []
         if lines:
             chart_list.append(budget_chart(lines, head.month))
