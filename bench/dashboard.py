@@ -157,50 +157,69 @@ def _client(org: Any) -> Any:
     return client
 
 
-def _measure(org: Any, runs: int, cold_runs: int) -> dict[str, Any]:
-    """Per endpoint: warm median/p95 (the view cached at this data version), and the
-    first view after a change (the data version bumped, as a collection does: nothing
-    cached; median of `cold_runs`), with its queries and the time they took."""
+def _measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]:
+    """Per org and endpoint: warm median/p95 (the view cached at this data version), and
+    the first view after a change (the data version bumped, as a collection does:
+    nothing cached; median of `cold_runs`), with its queries and the time they took.
+    The orgs' samples are interleaved, so that other work on the machine weighs on
+    each org alike (the growth ratio compares them)."""
     from django.db import connection
 
     from usage.collection.versions import org_data_version_bump
 
-    client = _client(org)
-    out: dict[str, Any] = {}
-    for name, url in _endpoints(org).items():
-        sql: list[float] = []
+    clients = [_client(org) for org in orgs]
+    endpoints = [_endpoints(org) for org in orgs]
+    out: list[dict[str, Any]] = [{} for _ in orgs]
+    sql: list[float] = []
 
-        def timed_sql(execute, sql_text, params, many, context, sql=sql):
-            started = time.perf_counter()
-            try:
-                return execute(sql_text, params, many, context)
-            finally:
-                sql.append(time.perf_counter() - started)
+    def timed_sql(execute, sql_text, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql_text, params, many, context)
+        finally:
+            sql.append(time.perf_counter() - started)
 
-        cold, cold_sql, cold_queries = [], [], 0
+    def get(i: int, url: str) -> tuple[Any, float]:
+        started = time.perf_counter()
+        response = clients[i].get(url)
+        return response, time.perf_counter() - started
+
+    for name in endpoints[0]:
+        cold: list[list[float]] = [[] for _ in orgs]
+        cold_sql: list[list[float]] = [[] for _ in orgs]
         for _ in range(cold_runs):
-            org_data_version_bump(organization=org)
+            for i, org in enumerate(orgs):
+                org_data_version_bump(organization=org)
+                sql.clear()
+                with connection.execute_wrapper(timed_sql):
+                    response, seconds = get(i, endpoints[i][name])
+                assert response.status_code == 200, (name, response.status_code)
+                cold[i].append(seconds)
+                cold_sql[i].append(sum(sql))
+                out[i][name] = {"cold_queries": len(sql)}
+        warm: list[list[float]] = [[] for _ in orgs]
+        for i in range(len(orgs)):
             sql.clear()
             with connection.execute_wrapper(timed_sql):
-                started = time.perf_counter()
-                response = client.get(url)
-                cold.append(time.perf_counter() - started)
-            assert response.status_code == 200, (url, response.status_code)
-            cold_sql.append(sum(sql))
-            cold_queries = len(sql)
-        sql.clear()
-        with connection.execute_wrapper(timed_sql):
-            response = client.get(url)
-        warm_queries = len(sql)
-        samples = _timed(lambda url=url: client.get(url), runs)
-        out[name] = {
-            "stats": _stats(samples),
-            "cold": statistics.median(cold) * 1000,
-            "cold_sql": statistics.median(cold_sql) * 1000,
-            "queries": (cold_queries, warm_queries),
-            "bytes": len(response.content),
-            "gzip": len(gzip.compress(response.content)),
-        }
+                response, _ = get(i, endpoints[i][name])
+            out[i][name].update(
+                warm_queries=len(sql),
+                bytes=len(response.content),
+                gzip=len(gzip.compress(response.content)),
+            )
+            for _ in range(2):
+                get(i, endpoints[i][name])
+        for _ in range(runs):
+            for i in range(len(orgs)):
+                warm[i].append(get(i, endpoints[i][name])[1])
+        for i in range(len(orgs)):
+            e = out[i][name]
+            e.update(
+                stats=_stats(warm[i]),
+                cold=statistics.median(cold[i]) * 1000,
+                cold_sql=statistics.median(cold_sql[i]) * 1000,
+                queries=(e.pop("cold_queries"), e.pop("warm_queries")),
+            )
     return out
 
 
@@ -232,6 +251,38 @@ def _pandas_vs_api(org: Any, client: Any, runs: int) -> dict[str, Any]:
 
             pandas_s = statistics.median(_timed(frame, 3))
             out[key] = (api_stats[0], pandas_s * 1000)
+    return out
+
+
+def _shared_cache_costs(org: Any, runs: int) -> dict[str, tuple[float, float, int]]:
+    """What the shared tier costs per hit (get) and per build (set), for the largest
+    cached view (the 12-month dashboard's entry): the database cache table against Redis
+    (``REDIS_URL``, when it answers). The in-process tier answers without either."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from usage.reporting import cache as view_cache
+
+    snap = view_cache.snapshot(org)
+    largest = max(
+        (v for k, v in view_cache._local.entries.items() if f":{snap.organization_id}:" in k),
+        key=len,
+        default=b"x" * 200_000,
+    )
+    backends: dict[str, Any] = {"database cache table": caches["default"]}
+    if os.environ.get("REDIS_URL"):
+        backends["Redis"] = RedisCache(os.environ["REDIS_URL"], {})
+    out = {}
+    for name, backend in backends.items():
+        try:
+            backend.set("bench-view-probe", largest, 60)
+        except Exception as exc:
+            print(f"(shared cache {name} unavailable: {exc})")
+            continue
+        gets = _timed(lambda backend=backend: backend.get("bench-view-probe"), runs)
+        sets = _timed(lambda backend=backend: backend.set("bench-view-probe", largest, 60), 10)
+        backend.delete("bench-view-probe")
+        out[name] = (_stats(gets)[0], _stats(sets)[0], len(largest))
     return out
 
 
@@ -277,9 +328,10 @@ def run(
             )
             return cursor.fetchone()[0]
 
-    results: dict[str, Any] = {"endpoints": _measure(org, runs, cold_runs)}
+    measured = _measure([org, *([small_org] if small_org is not None else [])], runs, cold_runs)
+    results: dict[str, Any] = {"endpoints": measured[0]}
     if small_org is not None:
-        results["small"] = _measure(small_org, runs, cold_runs)
+        results["small"] = measured[1]
         results["small_items"] = UsageItem.objects.filter(organization=small_org).count()
     results["bare"] = _stats(_timed(bare, runs))
     client = _client(org)
@@ -287,6 +339,8 @@ def run(
     total = client.get(api).json()["total"]["net_amount"]
     results["agree"] = Decimal(total) == bare()
     results["pandas"] = _pandas_vs_api(org, client, runs)
+    client.get(f"/orgs/{org.login}/?range=12m")
+    results["shared"] = _shared_cache_costs(org, runs)
 
     def export() -> int:
         response = client.get(f"/orgs/{org.login}/usage.csv?range=12m")
@@ -371,6 +425,11 @@ def report(r: dict[str, Any]) -> None:
             f"read_csv + groupby over the exported CSV {pandas_ms:.0f} ms: "
             f"{pandas_ms / api_ms:.0f}x (goal >= {GOAL_PANDAS:.0f}x "
             f"{_met(pandas_ms / api_ms >= GOAL_PANDAS)})"
+        )
+    for name, (get_ms, set_ms, size) in r["shared"].items():
+        print(
+            f"shared view cache, {name}: get {get_ms:.2f} ms, set {set_ms:.2f} ms for the "
+            f"12-month dashboard's entry ({size / 1024:.0f} KB pickled)"
         )
     views = {k: e for k, e in r["endpoints"].items() if k.startswith("dashboard")}
     worst_warm = max(views.items(), key=lambda kv: kv[1]["stats"][0])

@@ -159,11 +159,13 @@ def server_env(tmp: Path, queue: str, webhook_secret: str) -> dict[str, str]:
     }
 
 
-def start_gunicorn(env: dict[str, str], tmp: Path, workers: int, threads: int) -> tuple:
-    """collectstatic, then gunicorn on a free port; (process, base URL, log path)."""
+def start_gunicorn(
+    env: dict[str, str], tmp: Path, workers: int, threads: int, port: int = 0
+) -> tuple:
+    """collectstatic, then gunicorn on `port` (0: a free one); (process, base URL, log)."""
     manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"]
     subprocess.run(manage, cwd=common.ROOT, env=env, check=True)
-    port = common.free_port()
+    port = port or common.free_port()
     log_path = tmp / "gunicorn.log"
     cmd = [
         *(sys.executable, "-m", "gunicorn", "billingdash.wsgi", "-b", f"127.0.0.1:{port}"),
@@ -309,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv-every", type=float, default=30.0, help="s between year CSVs")
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free)")
     parser.add_argument("--reload", action="store_true", help="load the data again")
     args = parser.parse_args(argv)
     if args.long:
@@ -337,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         config_path = tmp / "config.json"
         config_path.write_text(json.dumps(config))
         gunicorn, base, log_path = start_gunicorn(
-            server_env(tmp, queue, webhook_secret), tmp, args.workers, args.threads
+            server_env(tmp, queue, webhook_secret), tmp, args.workers, args.threads, args.port
         )
         kind = f"gthread, {args.threads} threads" if args.threads > 1 else "sync"
         how = f"loaded through the collection path in {data['load_s']:.0f} s"

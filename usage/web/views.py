@@ -123,6 +123,10 @@ def _dashboard_data(
         data["repository_options"] = top_repositories(organization, filters)
     if "choices" not in data:
         data["choices"] = filter_choices(organization, filters)
+    # Budgets and the usage summary come with the data version too (extras_collect).
+    lines = budget_lines(organization, head) if totals.items else []
+    if lines:
+        chart_list.append(budget_chart(lines, head.month))
     if totals.items:
         parts = {**context, **data, "item_columns": TABLE_HEADERS, "sort": sort}
         for chart in chart_list:
@@ -157,8 +161,8 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "org_links": org_links([organization.pk]).get(organization.pk, []),
     }
     if status.has_data:
-        # Everything derived from the usage data alone, built once per data version
-        # (usage.reporting.cache); day markers and budgets are read on every request.
+        # Everything derived from the usage data and budgets, built once per data version
+        # (usage.reporting.cache); the alerts' day markers are read on every request.
         sort = parse_sort(request.GET.get("sort"))
         paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
         # The fragments' links repeat the query string as given: it is part of the key.
@@ -170,13 +174,10 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             lambda: _dashboard_data(organization, filters, request, today, sort, context),
             shared=not any(paged.values()),
         )
-        head, totals, chart_list = data["headline"], data["totals"], data["charts"]
+        chart_list = data["charts"]
         if chart_list and day_markers(organization, filters):
             chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
             chart_list[0].html = ""  # drawn again, with its markers
-        lines = budget_lines(organization, head) if totals.items else []
-        if lines:
-            chart_list.append(budget_chart(lines, head.month))
         context.update(data, item_columns=TABLE_HEADERS, sort=sort)
     return render(request, "usage/dashboard.html", context)
 
