@@ -12,6 +12,8 @@ n + 1). That is what lets `usage.reporting.cache` keep view results without expi
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,21 +27,29 @@ def _org_id(organization: Organization | int) -> int:
 
 
 def org_data_version_bump(*, organization: Organization | int) -> int:
-    """Count one change of the organization's usage data; call it inside the
-    transaction that changes the data. Returns the new version."""
+    """Count one change of the organization's usage data (items, rollups, budgets,
+    summary); call it inside the transaction that changes the data. Returns the new
+    version."""
     org_id = _org_id(organization)
-    now = timezone.now()
+    changes = {
+        "version": F("version") + 1,
+        "token": secrets.randbits(63),
+        "changed_at": timezone.now(),
+    }
     with transaction.atomic():
         rows = OrgDataVersion.objects.filter(pk=org_id)
-        if not rows.update(version=F("version") + 1, changed_at=now):
+        if not rows.update(**changes):
             OrgDataVersion.objects.get_or_create(organization_id=org_id)
-            rows.update(version=F("version") + 1, changed_at=now)
+            rows.update(**changes)
         return rows.values_list("version", flat=True).get()
+
+
+def data_stamp_of(organization: Organization | int) -> tuple[int, int]:
+    """(version, token) of the organization's data: what caches key by."""
+    found = OrgDataVersion.objects.filter(pk=_org_id(organization)).values_list("version", "token")
+    return next(iter(found), (0, 0))
 
 
 def data_version_of(organization: Organization | int) -> int:
     """The organization's current data version (0 before its first change)."""
-    found = OrgDataVersion.objects.filter(pk=_org_id(organization)).values_list(
-        "version", flat=True
-    )
-    return next(iter(found), 0)
+    return data_stamp_of(organization)[0]
