@@ -180,11 +180,13 @@ def _measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]
             sql.append(time.perf_counter() - started)
 
     def get(i: int, url: str) -> tuple[Any, float]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = clients[i].get(url)
+        cpu_used[i].append(time.process_time() - cpu)
         return response, time.perf_counter() - started
 
     for name in endpoints[0]:
+        cpu_used: list[list[float]] = [[] for _ in orgs]
         cold: list[list[float]] = [[] for _ in orgs]
         cold_sql: list[list[float]] = [[] for _ in orgs]
         for _ in range(cold_runs):
@@ -209,6 +211,8 @@ def _measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]
             )
             for _ in range(2):
                 get(i, endpoints[i][name])
+        for i in range(len(orgs)):
+            cpu_used[i].clear()
         for _ in range(runs):
             for i in range(len(orgs)):
                 warm[i].append(get(i, endpoints[i][name])[1])
@@ -218,6 +222,7 @@ def _measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]
                 stats=_stats(warm[i]),
                 cold=statistics.median(cold[i]) * 1000,
                 cold_sql=statistics.median(cold_sql[i]) * 1000,
+                cpu=statistics.median(cpu_used[i]) * 1000,
                 queries=(e.pop("cold_queries"), e.pop("warm_queries")),
             )
     return out
@@ -396,20 +401,24 @@ def report(r: dict[str, Any]) -> None:
     )
     bare_median, bare_p95 = r["bare"]
     small = r.get("small", {})
-    head = ("request", "median", "p95", "after change", "(SQL)", "queries", "HTML", "gzip")
-    print("{:40s} {:>8s} {:>8s} {:>12s} {:>8s} {:>7s} {:>8s} {:>7s}".format(*head), end="")
+    head = ("request", "median", "p95", "CPU", "after change", "(SQL)", "queries", "HTML", "gzip")
+    print("{:40s} {:>8s} {:>8s} {:>7s} {:>12s} {:>8s} {:>7s} {:>8s} {:>7s}".format(*head), end="")
     print(f" {'100k median':>11s} {'growth':>6s}" if small else "")
     for name, e in r["endpoints"].items():
         median, p95 = e["stats"]
         line = (
-            f"{name:40s} {median:6.1f}ms {p95:6.1f}ms {e['cold']:10.1f}ms {e['cold_sql']:6.1f}ms "
+            f"{name:40s} {median:6.1f}ms {p95:6.1f}ms {e['cpu']:5.1f}ms {e['cold']:10.1f}ms "
+            f"{e['cold_sql']:6.1f}ms "
             f"{e['queries'][0]:3d}/{e['queries'][1]:<3d} {e['bytes'] / 1024:6.1f}KB "
             f"{e['gzip'] / 1024:5.1f}KB"
         )
         if name in small:
             line += f" {small[name]['stats'][0]:9.1f}ms {median / small[name]['stats'][0]:5.2f}x"
         print(line)
-    print("(queries: after a change / cached)")
+    print(
+        "(CPU: this process's CPU time per cached request, median, which other work on the "
+        "machine disturbs far less than the wall time; queries: after a change / cached)"
+    )
     print(f"{'bare SELECT sum(net_amount), same rows':40s} {bare_median:6.1f}ms {bare_p95:6.1f}ms")
     print(f"API total = bare sum, to the last decimal: {'yes' if r['agree'] else 'NO'}")
     rows, seconds, peak = r["csv"]

@@ -41,6 +41,14 @@ def report_step(step: dict[str, Any], cores: int) -> None:
         f"everything else on the machine {rest:.0f}%; load average (1 min) at the end "
         f"{step['load'][0]:.2f}"
     )
+    n = max(1, step["total"]["n"])
+    server_ms = (step["cpu"]["gunicorn"] + step["cpu"]["postgres"]) / n * 1000
+    locust_ms = step["cpu"]["locust"] / n * 1000
+    print(
+        f"  CPU per request (webhooks and CSVs included): gunicorn + PostgreSQL "
+        f"{server_ms:.1f} ms, locust {locust_ms:.1f} ms: the {cores} cores alone would carry "
+        f"about {cores * 1000 / max(0.1, server_ms + locust_ms):.0f} requests/s of this mix"
+    )
     for line in step["error_samples"]:
         print(f"  error: {line}")
     if step["server_errors"]:
