@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -49,8 +50,27 @@ from usage.reporting.filters import Filters
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Change when what a cached part holds changes shape (a deploy then builds afresh).
-SCHEMA = "1"
+
+def _code_stamp() -> str:
+    """A digest of the code and templates that build the cached parts: a deploy that
+    changes any of them gets keys of its own (the shared tier outlives processes)."""
+    usage = Path(__file__).resolve().parent.parent
+    files = sorted(
+        [
+            *usage.glob("reporting/*.py"),
+            *usage.glob("web/*.py"),
+            *usage.glob("vocabulary.py"),
+            *(Path(settings.BASE_DIR) / "templates" / "usage").glob("*.html"),
+        ]
+    )
+    digest = hashlib.blake2b(digest_size=6)
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+SCHEMA = _code_stamp()
 # The in-process tier: this many bytes of pickled values per process, least recently
 # used out first.
 LOCAL_BYTES = 64 * 2**20

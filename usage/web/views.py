@@ -102,9 +102,9 @@ def _dashboard_data(
     sort: str,
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """The dashboard's parts read from the usage data, and their HTML (each chart's and
-    the line items'): a pure function of the org's data version and the inputs its
-    cache key names, built once per version."""
+    """The dashboard's parts read from the usage data, and their HTML (the headline,
+    the filters, each chart and the line items): a pure function of the org's data
+    version and the inputs its cache key names, built once per version."""
     head = headline(organization, filters, today)
     totals, chart_list, extra = _charts(organization, filters, request, head)
     data: dict[str, Any] = {**extra, "headline": head, "totals": totals, "charts": chart_list}
@@ -132,6 +132,8 @@ def _dashboard_data(
         for chart in chart_list:
             chart.html = render_to_string("usage/_chart.html", {**parts, "chart": chart}, request)
         data["items_html"] = render_to_string("usage/_items.html", parts, request)
+    for name in ("headline", "filters"):
+        data[f"{name}_html"] = render_to_string(f"usage/_{name}.html", {**context, **data}, request)
     return data
 
 
