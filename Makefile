@@ -43,6 +43,7 @@ test: lint
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	$(BIN)/python -m pip install --quiet -r requirements-load.txt -c constraints.txt
 	$(BIN)/python -m bench
 
 load: install

@@ -177,6 +177,14 @@ def report(r: dict[str, Any]) -> None:
             f"({orgs / ref['wall_s']:5.1f} orgs/s, {ref['items'] / ref['wall_s']:9,.0f} items/s)"
             f"  calls/org {total / orgs:.2f} ({per_org})  runs {ref['states']}"
         )
+    hourly = r["refreshes"][1] if len(r["refreshes"]) > 1 else first
+    per_worker = orgs / hourly["wall_s"] / r["workers"] * 3600
+    items = hourly["items"] / orgs
+    print(
+        f"capacity: {per_worker:,.0f} orgs of ~{items:,.0f} items collected per worker per hour "
+        f"(the hourly refresh above, on {os.cpu_count()} cores shared with the simulator and "
+        f"PostgreSQL; load average {os.getloadavg()[0]:.2f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -159,11 +159,13 @@ def server_env(tmp: Path, queue: str, webhook_secret: str) -> dict[str, str]:
     }
 
 
-def start_gunicorn(env: dict[str, str], tmp: Path, workers: int, threads: int) -> tuple:
-    """collectstatic, then gunicorn on a free port; (process, base URL, log path)."""
+def start_gunicorn(
+    env: dict[str, str], tmp: Path, workers: int, threads: int, port: int = 0
+) -> tuple:
+    """collectstatic, then gunicorn on `port` (0: a free one); (process, base URL, log)."""
     manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"]
     subprocess.run(manage, cwd=common.ROOT, env=env, check=True)
-    port = common.free_port()
+    port = port or common.free_port()
     log_path = tmp / "gunicorn.log"
     cmd = [
         *(sys.executable, "-m", "gunicorn", "billingdash.wsgi", "-b", f"127.0.0.1:{port}"),
@@ -260,7 +262,14 @@ def run_step(
         "locust": mine1.ru_utime + mine1.ru_stime - mine0.ru_utime - mine0.ru_stime,
         "all": sum(cpu1) - cpu1.idle - cpu1.iowait - (sum(cpu0) - cpu0.idle - cpu0.iowait),
     }
-    return {"users": users, "wall": wall, "cpu": cpu, **json.loads(results.read_text())}
+    load = os.getloadavg()
+    return {
+        "users": users,
+        "wall": wall,
+        "cpu": cpu,
+        "load": load,
+        **json.loads(results.read_text()),
+    }
 
 
 # --- main ------------------------------------------------------------------------------
@@ -293,7 +302,7 @@ def _clean_up(gunicorn: Any, queue: str, tmp: Path, keep: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
-    parser.add_argument("--steps", default="2,4,8,16,32", help="browsing users per step")
+    parser.add_argument("--steps", default="2,4,8,16,24,32", help="browsing users per step")
     parser.add_argument("--step-seconds", type=int, default=20)
     parser.add_argument("--long", action="store_true", help="60 s steps, 2 to 48 users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -302,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv-every", type=float, default=30.0, help="s between year CSVs")
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free)")
     parser.add_argument("--reload", action="store_true", help="load the data again")
     args = parser.parse_args(argv)
     if args.long:
@@ -330,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         config_path = tmp / "config.json"
         config_path.write_text(json.dumps(config))
         gunicorn, base, log_path = start_gunicorn(
-            server_env(tmp, queue, webhook_secret), tmp, args.workers, args.threads
+            server_env(tmp, queue, webhook_secret), tmp, args.workers, args.threads, args.port
         )
         kind = f"gthread, {args.threads} threads" if args.threads > 1 else "sync"
         how = f"loaded through the collection path in {data['load_s']:.0f} s"
@@ -344,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             f"mix per browsing user (weights): {MIX}. Plus GitHub webhooks at "
             f"{args.webhook_rate:g}/s (signed, unique delivery ids, GitHub's example payloads) "
             f"and the full-year CSV every {args.csv_every:g} s. CSV latency = first byte; "
-            "whole downloads are listed apart."
+            "whole downloads are listed apart.\n"
+            f"machine: {cores} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+            "before the run (other work on this machine makes every figure below noisier)"
         )
         run_step(4, 5, base, config_path, gunicorn.pid, export=False)  # warm-up, unreported
         results, offset = [], len(log_path.read_text(errors="replace"))

@@ -38,7 +38,16 @@ def report_step(step: dict[str, Any], cores: int) -> None:
     print(
         f"  CPU ({cores * 100}% = {cores} cores): gunicorn {pct['gunicorn']:.0f}%, PostgreSQL "
         f"(this database) {pct['postgres']:.0f}%, locust {pct['locust']:.0f}%, "
-        f"everything else on the machine {rest:.0f}%"
+        f"everything else on the machine {rest:.0f}%; load average (1 min) at the end "
+        f"{step['load'][0]:.2f}"
+    )
+    n = max(1, step["total"]["n"])
+    server_ms = (step["cpu"]["gunicorn"] + step["cpu"]["postgres"]) / n * 1000
+    locust_ms = step["cpu"]["locust"] / n * 1000
+    print(
+        f"  CPU per request (webhooks and CSVs included): gunicorn + PostgreSQL "
+        f"{server_ms:.1f} ms, locust {locust_ms:.1f} ms: the {cores} cores alone would carry "
+        f"about {cores * 1000 / max(0.1, server_ms + locust_ms):.0f} requests/s of this mix"
     )
     for line in step["error_samples"]:
         print(f"  error: {line}")
@@ -54,12 +63,22 @@ def conclude(steps: list[dict[str, Any]]) -> None:
         t = step["total"]
         errors = t["errors"] + sum(d["errors"] for d in step["downloads"].values())
         ok = errors == 0 and t["p99"] < GOAL_P99_MS and not step["server_errors"]
+        step["ok"] = ok
         if ok and (best is None or t["rps"] > best["total"]["rps"]):
             best = step
         print(
             f"  {step['users']:5d} {t['rps']:7.1f} {t['median']:7.0f}ms {t['p99']:7.0f}ms "
             f"{errors:6d}  {'met' if ok else 'missed'}"
         )
+    missed = [s for s in steps if not s["ok"] and best is not None and s["users"] > best["users"]]
+    if best is not None and missed:
+        print(
+            f"knee: between {best['users']} and {missed[0]['users']} browsing users "
+            f"({best['total']['rps']:.0f} -> {missed[0]['total']['rps']:.0f} requests/s; "
+            f"p99 {best['total']['p99']:.0f} -> {missed[0]['total']['p99']:.0f} ms)"
+        )
+    elif best is not None:
+        print(f"knee: not reached; every step up to {steps[-1]['users']} users met the goal")
     if best is None:
         print("sustained rate: no step had 0 errors and p99 < 1 s")
         return
@@ -68,4 +87,8 @@ def conclude(steps: list[dict[str, Any]]) -> None:
         f"sustained rate: {t['rps']:.0f} requests/s ({best['users']} browsing users; median "
         f"{t['median']:.0f} ms, p99 {t['p99']:.0f} ms, 0 errors): the highest step with 0 "
         "errors and p99 < 1 s"
+    )
+    print(
+        f"goal, >= 100 requests/s with p99 < 1 s and 0 errors: "
+        f"{'met' if t['rps'] >= 100 else 'MISSED'} ({t['rps']:.0f} requests/s)"
     )

@@ -80,6 +80,15 @@ def django_db_setup(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
+def _clear_view_cache():
+    """The dashboard's in-process view cache (usage.reporting.cache) is keyed by data
+    version, which a rolled-back test resets: start every test without it."""
+    from usage.reporting.cache import clear_local
+
+    clear_local()
+
+
+@pytest.fixture(autouse=True)
 def _clear_database_cache(request, django_db_blocker):
     """The cache lives in a database table that is not a model, so transactional tests
     (which flush models, not that table) would leak cached installation tokens into the

@@ -308,3 +308,23 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"budget {self.budget_entity_name or self.budget_scope} {self.budget_amount}"
+
+
+class OrgDataVersion(models.Model):
+    """The version of an organization's usage data: bumped in the same transaction as
+    every change of its items, rollups, budgets or summary (a month replace, an import,
+    a purge), so that anything derived from them (a view's aggregates, figures, API
+    bodies, ETags) can be cached under (org, version) and is never stale. No row:
+    version 0. `token` is a random number drawn at each bump: a database restored
+    from a backup, or a test database made again, counts the same versions again, and
+    the caches must not take them for the ones they saw."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+    token = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data version {self.version} of {self.organization_id}"

@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from billingdash import github
 from usage.collection.availability import availability_due, availability_record
+from usage.collection.versions import org_data_version_bump
 from usage.models import Budget, EndpointAvailability, OrgCollectionState, UsageSummary
 from usage.vocabulary import product_id, sku_id, unit_id
 
@@ -77,6 +78,12 @@ def _summary_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def summary_store(*, organization: Organization, period: date, data: Mapping[str, Any]) -> None:
     items = [_summary_item(i) for i in data.get("usageItems") or [] if isinstance(i, dict)]
+    with transaction.atomic():
+        _summary_update(organization, period, items)
+        org_data_version_bump(organization=organization)  # the dashboard's budget lines
+
+
+def _summary_update(organization: Organization, period: date, items: list[Any]) -> None:
     UsageSummary.objects.update_or_create(
         organization=organization,
         month=period,
@@ -120,6 +127,7 @@ def budgets_store(*, organization: Organization, budgets: list[Mapping[str, Any]
     with transaction.atomic():
         Budget.objects.filter(organization=organization).delete()
         Budget.objects.bulk_create(rows)
+        org_data_version_bump(organization=organization)  # the dashboard's budget lines
     return len(rows)
 
 

@@ -29,7 +29,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from usage.collection.ingest_rows import Rows, escape
+from usage.collection.ingest_rows import ROW_COLUMNS, Rows, escape
+from usage.collection.versions import org_data_version_bump
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
 
 # Items per batch when the caller's iterable has no `batches()`.
@@ -42,11 +43,20 @@ REPO_TABLE = MonthlyRepositoryUsage._meta.db_table
 _SUM_COLUMNS = ("quantity", "gross_amount", "discount_amount", "net_amount", "items")
 DAILY_COLUMNS = ("organization_id", "date", "product", "sku", "unit_type", *_SUM_COLUMNS)
 REPO_COLUMNS = ("organization_id", "month", "repository", "product", "sku", *_SUM_COLUMNS)
-ITEM_COLUMNS = (
-    *DAILY_COLUMNS[:5],  # organization_id, date, product, sku, unit_type
-    *("quantity", "price_per_unit", "gross_amount", "discount_amount", "net_amount"),
-    *("repository", "extra"),
-)
+
+
+def _item_columns() -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The items table's columns as the model has them (its id aside): those a row
+    holds (`ROW_COLUMNS`), then any other with its default (a column added to the
+    model is filled without touching this module)."""
+    fields = [f for f in UsageItem._meta.concrete_fields if not f.primary_key]
+    others = [f for f in fields if f.column not in ROW_COLUMNS]
+    missing = set(ROW_COLUMNS) - {f.column for f in fields}
+    assert not missing, f"ROW_COLUMNS names columns UsageItem does not have: {missing}"
+    return (*ROW_COLUMNS, *(f.column for f in others)), tuple(f.get_default() for f in others)
+
+
+ITEM_COLUMNS, ITEM_DEFAULTS = _item_columns()
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,7 @@ def month_replace(
     to abort, e.g. the lease was lost); `before_commit` runs inside the transaction
     (record the run as succeeded together with its data). Any exception rolls back."""
     start, end = month_bounds(period)
-    rows = Rows(organization_id, start, check)
+    rows = Rows(organization_id, start, check, ITEM_DEFAULTS)
     with transaction.atomic():
         _delete_month(organization_id, start, end)
         if connection.vendor == "postgresql":
@@ -200,6 +210,7 @@ def month_replace(
         else:
             _load_sqlite(rows, items)
             _rollups(organization_id, start, end)
+        org_data_version_bump(organization=organization_id)
         check()
         result = IngestResult(items=rows.count)
         if before_commit is not None:

@@ -48,6 +48,15 @@ _ZEROS = (Decimal(0),) * 4
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+# The columns a row holds, in order (`Rows.rows`, `Rows.copy_text`). Columns of the
+# items table that are not here are filled with their model default (`Rows.defaults`).
+ROW_COLUMNS = (
+    *("organization_id", "date", "product", "sku", "unit_type"),
+    *("quantity", "price_per_unit", "gross_amount", "discount_amount", "net_amount"),
+    *("repository", "extra"),
+)
+
+
 def escape(value: Any) -> str:
     """One field of text-format COPY data."""
     return str(value).translate(_COPY_ESCAPES)
@@ -58,8 +67,17 @@ class Rows:
     type checks per item (this runs a million times for a large month); anything odd
     goes to `_slow`, which either fixes it (a timestamp date) or says what is wrong."""
 
-    def __init__(self, organization_id: int, period: date, check: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        organization_id: int,
+        period: date,
+        check: Callable[[], None],
+        defaults: tuple[Any, ...] = (),
+    ) -> None:
         self.org = organization_id
+        # Values of the table's other columns (after `ROW_COLUMNS`), the same in each row.
+        self.defaults = defaults
+        self.tail = "".join("\t\\N" if v is None else "\t" + escape(v) for v in defaults)
         self.month = (period.year, period.month)
         self.check = check
         self.count = 0
@@ -147,7 +165,7 @@ class Rows:
             before = self.count
             for item in batch:
                 self.count += 1
-                yield self._slow(item)
+                yield (*self._slow(item), *self.defaults) if self.defaults else self._slow(item)
             self._checked(before)
 
     def _groups(self, item: Any) -> tuple[list[Any], list[Any]]:
@@ -179,6 +197,7 @@ class Rows:
         Per item: look the two groups up (a group validated its day and strings, and
         escaped them, when it was created), check the numbers' types, add, format."""
         known, numbers, daily, repos = KNOWN_KEYS, _NUMBER_TYPES, self.daily, self.repo_groups
+        no_extra, tail = "\t\\N" + self.tail + "\n", self.tail + "\n"
         for batch in batches:
             before = count = self.count
             lines: list[str] = []
@@ -226,10 +245,10 @@ class Rows:
                         and "pricePerUnit" in item
                         and "discountAmount" in item
                     ) or known.issuperset(item):
-                        append("\t".join(fields) + "\t\\N\n")
+                        append("\t".join(fields) + no_extra)
                     else:
                         self.count = count
-                        append("\t".join((*fields, escape(self.extra_of(item)))) + "\n")
+                        append("\t".join((*fields, escape(self.extra_of(item)))) + tail)
             self.count = count
             if sums.flags[decimal.Inexact] or sums.flags[decimal.InvalidOperation]:
                 self.inexact = True

@@ -20,6 +20,7 @@ from django.db import models, transaction
 from accounts.audit import audit_log
 from accounts.models import Organization
 from usage import periods
+from usage.collection.versions import org_data_version_bump
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def usage_purge_expired() -> int:
                     rows[label] += count
             if not any(rows.values()):
                 continue
+            org_data_version_bump(organization=organization)
             audit_log(
                 actor=None,
                 action="usage.purged",

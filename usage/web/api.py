@@ -13,15 +13,26 @@ message for a bad parameter.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from accounts.models import Organization
 from accounts.roles.access import get_org_for_billing
-from usage.reporting.filters import FilterError, parse_strict
+from usage.reporting.cache import (
+    cache_or_never,
+    cached,
+    etag_matches,
+    filter_key,
+    not_modified,
+    revalidate,
+    snapshot,
+)
+from usage.reporting.filters import FilterError, Filters, parse_strict
 from usage.reporting.reports import GROUP_BY, TIME_BUCKETS, api_groups, total_of
 
 FIELDS = ("gross_amount", "discount_amount", "net_amount", "quantity")
@@ -54,9 +65,9 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-@never_cache
+@cache_or_never
 @require_GET
-def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
+def api_org_usage(request: HttpRequest, login: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _error("authentication required", 401)
     try:
@@ -70,9 +81,21 @@ def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
         filters = parse_strict(request.GET)
     except FilterError as exc:
         return _error(str(exc))
+    snap = snapshot(organization)  # before the data: see usage.reporting.cache
+    key = filter_key(filters, group_by=group_by, login=organization.login)
+    etag = snap.etag("api", key)
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return not_modified(etag)
+    body = cached(snap, "api", key, lambda: _body(organization, filters, group_by))
+    response = HttpResponse(body, content_type="application/json")
+    return revalidate(response, etag)
+
+
+def _body(organization: Organization, filters: Filters, group_by: str) -> bytes:
+    """The API's answer as JSON bytes (cached per data version)."""
     groups = api_groups(organization, filters, group_by)
     total = total_of(groups)
-    return JsonResponse(
+    return json.dumps(
         {
             "organization": organization.login,
             "start": filters.start.isoformat(),
@@ -88,5 +111,6 @@ def api_org_usage(request: HttpRequest, login: str) -> JsonResponse:
                 _group(g["key"].isoformat() if group_by in DATED else g["key"], g) for g in groups
             ],
             "total": _group(None, total.__dict__),
-        }
-    )
+        },
+        cls=DjangoJSONEncoder,
+    ).encode()

@@ -13,12 +13,20 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.views.decorators.cache import never_cache
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_log
 from accounts.models import Organization
 from accounts.roles.access import get_org_for_billing
+from usage.reporting.cache import (
+    cache_or_never,
+    etag_matches,
+    filter_key,
+    not_modified,
+    revalidate,
+    snapshot,
+)
 from usage.reporting.filters import FilterError, Filters, parse_strict
 from usage.reporting.formatting import plain_decimal
 from usage.reporting.lineitems import CSV_COLUMNS, export_rows
@@ -87,15 +95,21 @@ def filename(organization: Organization, filters: Filters) -> str:
     return f"{organization.login}-usage-{filters.start}-{filters.end}.csv"
 
 
-@never_cache
+@cache_or_never
 @login_required
 @require_GET
-def org_usage_csv(request: HttpRequest, login: str) -> HttpResponse:
+def org_usage_csv(request: HttpRequest, login: str) -> HttpResponseBase:
     organization = get_org_for_billing(user=request.user, login=login)
     try:
         filters = parse_strict(request.GET)
     except FilterError as exc:
         return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    # The same rows at the same data version are the same file: a client that has it
+    # gets a 304 (not audited again: nothing is exported).
+    key = filter_key(filters, columns=",".join(CSV_COLUMNS), login=organization.login)
+    etag = snapshot(organization).etag("csv", key)
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return not_modified(etag)
     audit_log(
         actor=request.user,
         action="export_csv",
@@ -108,4 +122,4 @@ def org_usage_csv(request: HttpRequest, login: str) -> HttpResponse:
         stream(organization, filters), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename(organization, filters)}"'
-    return response
+    return revalidate(response, etag)

@@ -6,6 +6,7 @@ visitors are sent to sign in and everyone who may not see the billing gets a 404
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -32,8 +34,9 @@ from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
-from usage.reporting.annotations import mark_daily_chart, org_links
+from usage.reporting.annotations import day_markers, mark_daily_chart, org_links
 from usage.reporting.budget_lines import budget_lines, budgets_for_filters, sku_products_of
+from usage.reporting.cache import cached, filter_key, snapshot
 from usage.reporting.charts import (
     budget_chart,
     daily_chart,
@@ -79,7 +82,7 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
     by_unit = replace(filters, product=chosen)
     quantity = bucketed(organization, by_unit, ("unit_type",), ("quantity",))
     result = [
-        mark_daily_chart(daily_chart(daily, filters, head.today), organization, filters),
+        daily_chart(daily, filters, head.today),  # day markers: drawn per request
         sku_chart(skus),
         repository_chart(repos),
         quantity_chart(quantity, chosen, filters),
@@ -91,6 +94,56 @@ def _charts(organization: Organization, filters: Filters, request: HttpRequest, 
         # Unfiltered, the SKU chart's rows are exactly the choices: no query for them.
         extra["choices"] = choices_of(skus, filters)
     return totals, result, extra
+
+
+def _dashboard_data(
+    organization: Organization,
+    filters: Filters,
+    request: HttpRequest,
+    today: date,
+    sort: str,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The dashboard's parts read from the usage data, and their HTML (the headline,
+    the filters, each chart and the line items): a pure function of the org's data
+    version and the inputs its cache key names, built once per version."""
+    head = headline(organization, filters, today)
+    totals, chart_list, extra = _charts(organization, filters, request, head)
+    data: dict[str, Any] = {**extra, "headline": head, "totals": totals, "charts": chart_list}
+    data["page"] = (
+        items_page(
+            organization,
+            filters,
+            sort=sort,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+        if totals.items
+        else None
+    )
+    if "repository_options" not in data:
+        data["repository_options"] = top_repositories(organization, filters)
+    if "choices" not in data:
+        data["choices"] = filter_choices(organization, filters)
+    # Budgets and the usage summary come with the data version too (extras_collect).
+    lines = budget_lines(organization, head) if totals.items else []
+    if lines:
+        # Budgets are monthly: the ones covering the page's product/SKU/repository.
+        shown = lines
+        if filters.is_filtered:
+            pairs = sku_products_of(organization, head)
+            shown = budgets_for_filters(organization, lines, filters, pairs)
+        chart_list.append(
+            budget_chart(shown, head.month, shown_of=len(lines), filtered=filter_words(filters))
+        )
+    if totals.items:
+        parts = {**context, **data, "item_columns": TABLE_HEADERS, "sort": sort}
+        for chart in chart_list:
+            chart.html = render_to_string("usage/_chart.html", {**parts, "chart": chart}, request)
+        data["items_html"] = render_to_string("usage/_items.html", parts, request)
+    for name in ("headline", "filters"):
+        data[f"{name}_html"] = render_to_string(f"usage/_{name}.html", {**context, **data}, request)
+    return data
 
 
 @never_cache
@@ -120,40 +173,24 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "org_links": org_links([organization.pk]).get(organization.pk, []),
     }
     if status.has_data:
-        head = headline(organization, filters, today)
-        totals, chart_list, extra = _charts(organization, filters, request, head)
-        lines = budget_lines(organization, head) if totals.items else []
-        if lines:
-            # Budgets are monthly: the ones covering the page's product/SKU/repository.
-            shown = lines
-            if filters.is_filtered:
-                pairs = sku_products_of(organization, head)
-                shown = budgets_for_filters(organization, lines, filters, pairs)
-            chart_list.append(
-                budget_chart(shown, head.month, shown_of=len(lines), filtered=filter_words(filters))
-            )
-        context.update(extra)
+        # Everything derived from the usage data and budgets, built once per data version
+        # (usage.reporting.cache); the alerts' day markers are read on every request.
         sort = parse_sort(request.GET.get("sort"))
-        context.update(
-            headline=head,
-            totals=totals,
-            charts=chart_list,
-            page=items_page(
-                organization,
-                filters,
-                sort=sort,
-                after=request.GET.get("after"),
-                before=request.GET.get("before"),
-            )
-            if totals.items
-            else None,
-            item_columns=TABLE_HEADERS,
-            sort=sort,
+        paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
+        # The fragments' links repeat the query string as given: it is part of the key.
+        raw_query = urlencode(sorted(request.GET.items()))[:2000]
+        data = cached(
+            snapshot(organization),
+            "dashboard",
+            filter_key(filters, today=today, sort=sort, query=raw_query, login=organization.login),
+            lambda: _dashboard_data(organization, filters, request, today, sort, context),
+            shared=not any(paged.values()),
         )
-        if "repository_options" not in context:
-            context["repository_options"] = top_repositories(organization, filters)
-        if "choices" not in context:
-            context["choices"] = filter_choices(organization, filters)
+        chart_list = data["charts"]
+        if chart_list and day_markers(organization, filters):
+            chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
+            chart_list[0].html = ""  # drawn again, with its markers
+        context.update(data, item_columns=TABLE_HEADERS, sort=sort)
     return render(request, "usage/dashboard.html", context)
 
 
