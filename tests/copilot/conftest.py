@@ -68,7 +68,7 @@ def month_last_day(month: date) -> date:
 
 
 @pytest.fixture
-def acme(dash, people, settings) -> Organization:
+def acme(dash, people, settings) -> Organization:  # noqa: F811 (the imported fixtures)
     """acme-corp with the seat list readable, this month and last month collected (usage
     and Copilot), olivia, bill and mia in it."""
     settings.COPILOT_TASK_BUDGET_SECONDS = 600

@@ -22,7 +22,6 @@ from copilot.models import (
     CopilotUserMonth,
 )
 from copilot.quotas import METERED_SKUS
-from tests.helpers import mirror_installation
 from usage import periods
 from usage.collection.locks import lease_acquire, lease_release
 from usage.models import DailyUsage
