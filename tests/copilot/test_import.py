@@ -72,7 +72,10 @@ def test_tokens_in_another_column_order(tmp_path):
         "gross_amount,discount_amount,net_amount,organization,cost_center_name,input,output,"
         "cache_read,cache_write,total_monthly_quota,repository,aic_quantity,aic_gross_amount"
     )
-    line = "2026-08-20,mona,copilot,copilot_ai_credit,GPT-5.2,10,ai-credits,0.01,0.1,0,0.1,acme,,1,2,3,4,3900,api,0,0"
+    line = (
+        "2026-08-20,mona,copilot,copilot_ai_credit,GPT-5.2,10,ai-credits,0.01,0.1,0,0.1,acme,,"
+        "1,2,3,4,3900,api,0,0"
+    )
     (row,) = parse_report(write(tmp_path, header + "\n" + line + "\n"))
     assert (row.quantity, row.net_amount, row.total_monthly_quota) == (10, Decimal("0.1"), 3900)
 
