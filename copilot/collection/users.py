@@ -1,6 +1,6 @@
 """Per-user Copilot figures from GitHub's ``user`` filter, within the daily budget.
 
-Who: the seat list (`GET /orgs/{org}/copilot/billing/seats`, read at most once a day;
+Who: the seat list (`GET /orgs/{org}/copilot/billing/seats`, read at most once a day once readable;
 the App needs the organization permission "GitHub Copilot Business"
 (`organization_copilot_seat_management`) read, else it is recorded as missing) and
 anyone named in an imported report. Which months: collected months, newest first,
@@ -65,8 +65,9 @@ def seats_refresh(*, organization: Organization, token: str, force: bool = False
     """Read the seat list (at most once a day) and replace `CopilotSeat`."""
     state = org_state(organization)
     now = timezone.now()
-    if not force and state.seats_checked_at and now - state.seats_checked_at < SEATS_EVERY:
-        return
+    fresh = state.seats_checked_at and now - state.seats_checked_at < SEATS_EVERY
+    if not force and fresh and state.seats == CopilotOrgState.Seats.OK:
+        return  # a refused list is asked again at every collection (one call), to see a grant
     Seats = CopilotOrgState.Seats
     try:
         seats = list_copilot_seats(token, organization.login)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -212,16 +212,22 @@ def near_quota(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # -- seats, state ------------------------------------------------------------------------------
-def idle_seats(organization: Organization) -> dict[str, Any]:
+def idle_seats(organization: Organization, listed: int = 50) -> dict[str, Any]:
+    """Seats without activity in `IDLE_DAYS` days: how many, their monthly cost at list
+    price, and the first `listed` of them (longest idle first)."""
     cutoff = timezone.now() - timedelta(days=IDLE_DAYS)
     seats = CopilotSeat.objects.filter(organization=organization)
-    idle = [
-        s
-        for s in seats.order_by("last_activity_at", "login")
-        if s.last_activity_at is None or s.last_activity_at < cutoff
-    ]
-    cost = sum((SEAT_PRICE.get(s.plan_type, SEAT_PRICE["business"]) for s in idle), ZERO)
-    return {"total": seats.count(), "idle": idle, "monthly_cost": cost}
+    idle = seats.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
+    by_plan = dict(idle.values("plan_type").annotate(n=Count("pk")).values_list("plan_type", "n"))
+    cost = sum(
+        (SEAT_PRICE.get(plan, SEAT_PRICE["business"]) * n for plan, n in by_plan.items()), ZERO
+    )
+    return {
+        "total": seats.count(),
+        "idle_count": sum(by_plan.values()),
+        "idle": list(idle.order_by(F("last_activity_at").asc(nulls_first=True), "login")[:listed]),
+        "monthly_cost": cost,
+    }
 
 
 def org_copilot_state(organization: Organization) -> dict[str, Any]:

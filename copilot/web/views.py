@@ -61,6 +61,7 @@ def org_copilot(request: HttpRequest, login: str) -> HttpResponse:
     quota_month = periods.month_start(min(end, today))
     users = quota_table(organization, quota_month, today)
     top_users = sorted(users, key=lambda r: (-r["gross_amount"], r["login"]))[:top]
+    near = near_quota(users) if quota_month == periods.current_month() else []
     models = by_model(organization, start, end)
     for g in models:
         g.extra["gross_per_unit"] = g.gross_amount / g.quantity if g.quantity else None
@@ -87,7 +88,8 @@ def org_copilot(request: HttpRequest, login: str) -> HttpResponse:
         "top_users": top_users,
         "users_count": len(users),
         "over_count": sum(1 for r in users if r["over"]),
-        "near": near_quota(users) if quota_month == periods.current_month() else [],
+        "near": near[:top],
+        "near_count": len(near),
         "is_current": quota_month == periods.current_month(),
         "seats": idle_seats(organization),
         "status": org_copilot_state(organization),
