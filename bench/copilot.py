@@ -40,12 +40,14 @@ def _load(users: int, reload: bool) -> tuple[Any, bool]:
     from django.db import transaction
 
     from accounts.models import Organization
+    from copilot.collection.totals import user_totals_write
     from copilot.models import (
         CopilotModelMonth,
         CopilotMonth,
         CopilotOrgState,
         CopilotSeat,
         CopilotUserMonth,
+        CopilotUserTotal,
     )
     from copilot.quotas import endpoint_for, unit_for
     from usage import periods
@@ -56,7 +58,8 @@ def _load(users: int, reload: bool) -> tuple[Any, bool]:
     if org is not None and not reload:
         have = CopilotSeat.objects.filter(organization=org).count()
         first = CopilotMonth.objects.filter(organization=org).order_by("period").first()
-        if have == users and first is not None and first.period == months[-1]:
+        totals = CopilotUserTotal.objects.filter(organization=org).exists()
+        if have == users and totals and first is not None and first.period == months[-1]:
             return org, False
     rng = random.Random(16)
     with transaction.atomic():
@@ -110,6 +113,7 @@ def _load(users: int, reload: bool) -> tuple[Any, bool]:
                         )
                     )
             CopilotUserMonth.objects.bulk_create(rows, batch_size=5000)
+            user_totals_write(organization=org, period=month)  # what the collection does
             CopilotModelMonth.objects.bulk_create(
                 CopilotModelMonth(
                     organization=org,
@@ -158,7 +162,12 @@ def run(users: int = 5000, runs: int = 30, reload: bool = False) -> dict[str, An
     from copilot.models import CopilotSeat, CopilotUserMonth
 
     org, loaded = _load(users, reload)
-    common.vacuum("copilot_copilotusermonth", "copilot_copilotseat", "usage_dailyusage")
+    common.vacuum(
+        "copilot_copilotusermonth",
+        "copilot_copilotusertotal",
+        "copilot_copilotseat",
+        "usage_dailyusage",
+    )
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.MEMBERSHIP_TTL_SECONDS = 24 * 3600

@@ -6,6 +6,7 @@ GitHub's identifiers (`usage.vocabulary`), models as GitHub prints them.
 - `CopilotModelMonth`: the org's month per SKU and model, from GitHub's endpoints.
 - `CopilotUserMonth`: one user's month per SKU and model, from the endpoint's `user`
   filter (one call per user and month).
+- `CopilotUserTotal`: a user's month (all models) with its quota, as the page reads it.
 - `CopilotUserFetch`: that a user's month was asked for (also when they used nothing).
 - `CopilotReportRow`: rows of an imported AI / premium-request usage report, per day,
   user, SKU and model; where a month has them they are its per-user truth.
@@ -89,6 +90,34 @@ class CopilotUserMonth(_Usage):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "period", "login"])]
+
+
+class CopilotUserTotal(models.Model):
+    """One user's month in one unit (all models), what the page reads: from the imported
+    report where the month has one, else from the per-user calls; the included quota
+    and whether the user is over it are worked out when it is written."""
+
+    class Source(models.TextChoices):
+        REPORT = "report"
+        API = "api"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField()
+    login = models.CharField(max_length=100)
+    unit_type = models.CharField(max_length=50)
+    quantity = _amount()
+    gross_amount = _amount()
+    discount_amount = _amount()
+    net_amount = _amount()
+    quota = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    over = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "period", "login"])]
+
+    def __str__(self) -> str:
+        return f"Copilot user total of {self.organization_id} for {self.period:%Y-%m}"
 
 
 class CopilotUserFetch(models.Model):

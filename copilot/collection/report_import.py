@@ -21,6 +21,7 @@ from django.db import transaction
 
 from accounts.models import Organization
 from copilot.collection.report_parser import ReportError, ReportRow, parse_report
+from copilot.collection.totals import user_totals_write
 from copilot.models import CopilotReportRow
 from usage import periods
 
@@ -95,6 +96,10 @@ def copilot_report_import(
                 CopilotReportRow.objects.bulk_create(batch)
                 batch = []
         CopilotReportRow.objects.bulk_create(batch)
+        month = periods.month_start(result.start)
+        while month <= result.end:
+            user_totals_write(organization=organization, period=month)
+            month = periods.add_months(month, 1)
     log.info(
         "Copilot report imported for org %s: %d rows, %s..%s (by user id %s)",
         organization.pk,

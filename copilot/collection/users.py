@@ -28,6 +28,7 @@ from billingdash import github
 from billingdash.github.copilot import get_copilot_usage, list_copilot_seats
 from copilot.collection.budget import budget_claim, org_state
 from copilot.collection.rows import usage_fields
+from copilot.collection.totals import user_totals_write
 from copilot.models import (
     CopilotLock,
     CopilotMonth,
@@ -107,6 +108,9 @@ def seats_refresh(*, organization: Organization, token: str, force: bool = False
         CopilotOrgState.objects.filter(pk=organization.pk).update(
             seats=Seats.OK, seats_detail="", seats_checked_at=now
         )
+        # Plans decide quotas: the months people look at most are worked out again.
+        for period in (periods.current_month(), periods.previous_month()):
+            user_totals_write(organization=organization, period=period)
 
 
 def copilot_logins(organization: Organization) -> list[str]:
@@ -213,3 +217,4 @@ def _user_month_replace(organization, period, login, items, keeper: LeaseKeeper)
             login=login,
             defaults={"fetched_at": timezone.now()},
         )
+        user_totals_write(organization=organization, period=period, logins=[login])

@@ -4,8 +4,8 @@ Sources: money and quantity by day are usage's own Copilot lines (`DailyUsage`, 
 `copilot.quotas.METERED_SKUS`): exact, every day, both eras. By model: GitHub's
 premium-request / AI-credit endpoints per month (`CopilotModelMonth`). By user: an
 imported report's rows where the month has them, else the per-user calls
-(`CopilotUserMonth`). Model and user figures are monthly: a range is widened to whole
-months for them (`month_span`).
+(`CopilotUserTotal`, written with them). Model and user figures are monthly: a range is
+widened to whole months for them (`month_span`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from copilot.models import (
     CopilotOrgState,
     CopilotReportRow,
     CopilotSeat,
-    CopilotUserMonth,
+    CopilotUserTotal,
 )
-from copilot.quotas import AI_CREDITS_START, METERED_SKUS, user_quota
+from copilot.quotas import METERED_SKUS
 from usage import periods
 from usage.models import DailyUsage
 
@@ -110,31 +110,29 @@ def by_model(organization: Organization, start: date, end: date) -> list[Group]:
     return sorted(groups.values(), key=lambda g: (-g.gross_amount, g.key, g.unit_type))
 
 
-def _user_rows(organization: Organization, first: date, last: date) -> list[dict[str, Any]]:
-    """Per (period, login, unit): reports where the month has them, else the calls."""
-    reported = _sums(
-        CopilotReportRow.objects.filter(
+def _user_sums(organization: Organization, first: date, last: date) -> dict[tuple, list]:
+    """(login, unit) -> [quantity, gross, discount, net] over the months first..last
+    (`CopilotUserTotal`: an imported report where the month has one, else the calls)."""
+    sums = {f"s_{n}": Sum(n) for n in SUMS}
+    rows = (
+        CopilotUserTotal.objects.filter(
             organization=organization, period__gte=first, period__lte=last
-        ),
-        ("period", "login", "unit_type"),
+        )
+        .values("login", "unit_type")
+        .annotate(**sums)
+        .order_by()
+        .values_list("login", "unit_type", *sums)
     )
-    report_months = {r["period"] for r in reported}
-    called = _sums(
-        CopilotUserMonth.objects.filter(
-            organization=organization, period__gte=first, period__lte=last
-        ).exclude(period__in=report_months),
-        ("period", "login", "unit_type"),
-    )
-    return [r for r in reported + called if r["login"]]
+    return {(login, unit): list(values) for login, unit, *values in rows}
 
 
 def by_user(organization: Organization, start: date, end: date) -> list[Group]:
     first, _ = month_span(start, end)
-    groups: dict[tuple[str, str], Group] = {}
-    for r in _user_rows(organization, first, end):
-        key = (r["login"], r["unit_type"])
-        groups.setdefault(key, Group(*key)).add(r)
-    return sorted(groups.values(), key=lambda g: (-g.gross_amount, g.key, g.unit_type))
+    groups = [
+        Group(login, unit, *sums)
+        for (login, unit), sums in _user_sums(organization, first, end).items()
+    ]
+    return sorted(groups, key=lambda g: (-g.gross_amount, g.key, g.unit_type))
 
 
 def groups_for(organization: Organization, start: date, end: date, group_by: str) -> list[Group]:
@@ -160,55 +158,58 @@ def total_of(groups: list[Group]) -> dict[str, Any]:
 
 
 # -- quota -----------------------------------------------------------------------------------
-def _plans(organization: Organization) -> dict[str, str]:
-    return dict(
-        CopilotSeat.objects.filter(organization=organization).values_list("login", "plan_type")
-    )
+@dataclass
+class QuotaView:
+    """A month's users against their included quota: counts over everyone, the top
+    users by value of use, and those near their quota (projected), as dicts."""
+
+    users: int = 0
+    over: int = 0
+    top: list[dict[str, Any]] = field(default_factory=list)
+    near: list[dict[str, Any]] = field(default_factory=list)
+    near_count: int = 0
 
 
-def _report_quotas(organization: Organization, period: date) -> dict[str, tuple[int | None, bool]]:
-    rows = (
-        CopilotReportRow.objects.filter(organization=organization, period=period)
-        .values("login")
-        .annotate(quota=Max("total_monthly_quota"), exceeds=Max("exceeds_quota"))
-    )
-    return {r["login"]: (r["quota"], bool(r["exceeds"])) for r in rows}
-
-
-def quota_table(organization: Organization, period: date, today: date) -> list[dict[str, Any]]:
-    """Every user's month: quantity, money, included quota, share, projection, over."""
+def quota_view(organization: Organization, period: date, today: date, listed: int) -> QuotaView:
+    """Counted and sorted in the database (a month of 5,000 users is 5,000 rows of
+    `CopilotUserTotal`); only the listed rows come to Python."""
     last = period.replace(day=calendar.monthrange(period.year, period.month)[1])
-    plans = _plans(organization)
-    reported = _report_quotas(organization, period) if period < AI_CREDITS_START else {}
     days = last.day
     elapsed = days if today > last else max(1, (today - period).days + 1)
-    rows = []
-    for g in by_user(organization, period, last):
-        quota_from_report, exceeds = reported.get(g.key, (None, False))
-        quota = Decimal(quota_from_report or user_quota(period, plans.get(g.key)))
-        share = g.quantity / quota if quota else ZERO
-        projected = g.quantity * days / elapsed
-        rows.append(
-            {
-                "login": g.key,
-                "unit_type": g.unit_type,
-                "quantity": g.quantity,
-                "gross_amount": g.gross_amount,
-                "net_amount": g.net_amount,
-                "quota": quota,
-                "share": share,
-                "projected": projected,
-                "projected_share": projected / quota if quota else ZERO,
-                "over": exceeds or g.quantity > quota,
-            }
+    month = CopilotUserTotal.objects.filter(organization=organization, period=period)
+    counts = month.aggregate(users=Count("pk"), over=Count("pk", filter=Q(over=True)))
+    # Near: not over yet, and at this pace at least NEAR_SHARE of the quota by the end.
+    near = (
+        month.filter(over=False, quota__gt=0)
+        .annotate(
+            margin=F("quantity") * days - F("quota") * (NEAR_SHARE * elapsed),
+            pace=F("quantity") / F("quota"),
         )
-    return rows
+        .filter(margin__gte=0)
+    )
 
+    def row(u: CopilotUserTotal) -> dict[str, Any]:
+        projected = u.quantity * days / elapsed
+        return {
+            "login": u.login,
+            "unit_type": u.unit_type,
+            "quantity": u.quantity,
+            "gross_amount": u.gross_amount,
+            "net_amount": u.net_amount,
+            "quota": u.quota,
+            "share": u.quantity / u.quota if u.quota else ZERO,
+            "projected": projected,
+            "projected_share": projected / u.quota if u.quota else ZERO,
+            "over": u.over,
+        }
 
-def near_quota(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Users not over yet whose projection reaches 80 % of their quota."""
-    near = [r for r in rows if not r["over"] and r["projected_share"] >= NEAR_SHARE]
-    return sorted(near, key=lambda r: -r["projected_share"])
+    return QuotaView(
+        users=counts["users"],
+        over=counts["over"],
+        top=[row(u) for u in month.order_by("-gross_amount", "login")[:listed]],
+        near=[row(u) for u in near.order_by("-pace", "login")[:listed]],
+        near_count=near.count(),
+    )
 
 
 # -- seats, state ------------------------------------------------------------------------------
@@ -241,5 +242,5 @@ def org_copilot_state(organization: Organization) -> dict[str, Any]:
         ),
         "last_collected_at": months.aggregate(m=Max("collected_at"))["m"],
         "has_report": CopilotReportRow.objects.filter(organization=organization).exists(),
-        "has_users": CopilotUserMonth.objects.filter(organization=organization).exists(),
+        "has_users": CopilotUserTotal.objects.filter(organization=organization).exists(),
     }

@@ -25,9 +25,8 @@ from copilot.reporting.selectors import (
     idle_seats,
     model_months,
     month_span,
-    near_quota,
     org_copilot_state,
-    quota_table,
+    quota_view,
 )
 from usage import periods
 from usage.reporting.annotations import org_links
@@ -59,9 +58,8 @@ def org_copilot(request: HttpRequest, login: str) -> HttpResponse:
     start, end = filters.start, filters.end
     m_start, m_end = month_span(start, end)
     quota_month = periods.month_start(min(end, today))
-    users = quota_table(organization, quota_month, today)
-    top_users = sorted(users, key=lambda r: (-r["gross_amount"], r["login"]))[:top]
-    near = near_quota(users) if quota_month == periods.current_month() else []
+    quota = quota_view(organization, quota_month, today, top)
+    is_current = quota_month == periods.current_month()
     models = by_model(organization, start, end)
     for g in models:
         g.extra["gross_per_unit"] = g.gross_amount / g.quantity if g.quantity else None
@@ -85,12 +83,12 @@ def org_copilot(request: HttpRequest, login: str) -> HttpResponse:
         "models": models,
         "quota_month": quota_month,
         "ai_start": AI_CREDITS_START,
-        "top_users": top_users,
-        "users_count": len(users),
-        "over_count": sum(1 for r in users if r["over"]),
-        "near": near[:top],
-        "near_count": len(near),
-        "is_current": quota_month == periods.current_month(),
+        "top_users": quota.top,
+        "users_count": quota.users,
+        "over_count": quota.over,
+        "near": quota.near if is_current else [],
+        "near_count": quota.near_count if is_current else 0,
+        "is_current": is_current,
         "seats": idle_seats(organization),
         "status": org_copilot_state(organization),
         "budget_left": budget_left(organization=organization),
