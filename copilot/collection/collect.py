@@ -140,6 +140,8 @@ def month_collect(*, month: CopilotMonth, keeper: LeaseKeeper) -> float | None:
 
 def org_copilot_collect(*, organization_id: int, holder: str) -> CollectResult:
     result = CollectResult()
+    if not Organization.objects.filter(pk=organization_id).exists():
+        return result  # deleted since the task was sent
     if not lease_acquire(organization_id=organization_id, holder=holder, model=CopilotLock):
         result.busy = True
         return result

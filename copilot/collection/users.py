@@ -62,7 +62,13 @@ def _when(text: object) -> datetime | None:
     return value
 
 
-def seats_refresh(*, organization: Organization, token: str, force: bool = False) -> None:
+def seats_refresh(
+    *,
+    organization: Organization,
+    token: str,
+    installation_id: int | None = None,
+    force: bool = False,
+) -> None:
     """Read the seat list (at most once a day) and replace `CopilotSeat`."""
     state = org_state(organization)
     now = timezone.now()
@@ -71,7 +77,15 @@ def seats_refresh(*, organization: Organization, token: str, force: bool = False
         return  # a refused list is asked again at every collection (one call), to see a grant
     Seats = CopilotOrgState.Seats
     try:
-        seats = list_copilot_seats(token, organization.login)
+        try:
+            seats = list_copilot_seats(token, organization.login)
+        except github.Forbidden:
+            if installation_id is None:
+                raise
+            # A token made before an owner granted the permission lacks it: a new one.
+            github.forget_installation_token(installation_id)
+            token = github.installation_token(installation_id)
+            seats = list_copilot_seats(token, organization.login)
     except github.RateLimited:
         raise
     except github.Forbidden as exc:
@@ -144,7 +158,11 @@ def users_collect(
         return result
     try:
         token = github.installation_token(installation.installation_id)
-        seats_refresh(organization=organization, token=token)
+        seats_refresh(
+            organization=organization,
+            token=token,
+            installation_id=installation.installation_id,
+        )
         logins = copilot_logins(organization)
         if not logins:
             return result

@@ -104,6 +104,9 @@ def daily_chart(days: list[Group], start: date, end: date) -> Chart:
         summary=(
             f"From {start:%-d %b %Y} to {end:%-d %b %Y}: {money(total_gross)} of Copilot use, "
             f"{money(total_net)} billed after the included quota."
+            if days
+            else f"No Copilot premium requests or AI credits from {start:%-d %b %Y} to "
+            f"{end:%-d %b %Y} in the usage collected so far."
         ),
         figure=fig if days else None,
         columns=["Day", "Unit", "Quantity", "Gross", "Net"],
