@@ -14,13 +14,8 @@ from typing import Any
 
 from copilot.quotas import AI_CREDITS_START
 from copilot.reporting.selectors import Group
-from usage.reporting.chart_base import (
-    EXTRA_COLOURS,
-    Chart,
-    as_float,
-    every_day,
-    figure,
-)
+from usage.reporting.chart_base import _BASE_LAYOUT as BASE_LAYOUT  # the dashboard's look
+from usage.reporting.chart_base import EXTRA_COLOURS, Chart, as_float, every_day
 from usage.reporting.formatting import money
 from usage.vocabulary import unit_label
 
@@ -54,6 +49,12 @@ def _switch(start: date, end: date) -> tuple[list[dict[str, Any]], list[dict[str
         "font": {"color": MARK, "size": 11},
     }
     return [line], [label]
+
+
+def figure(data: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+    """The figure as plotly.js takes it, without plotly.py's validation (a few dozen
+    milliseconds per figure, on a page that must answer in well under 100 ms)."""
+    return {"data": data, "layout": {**BASE_LAYOUT, **layout}}
 
 
 def switch_note(start: date, end: date) -> str:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -26,7 +27,6 @@ from copilot.models import (
     CopilotModelMonth,
     CopilotMonth,
     CopilotOrgState,
-    CopilotReportRow,
     CopilotSeat,
     CopilotUserTotal,
 )
@@ -102,12 +102,20 @@ def model_months(organization: Organization, start: date, end: date) -> list[dic
     )
 
 
-def by_model(organization: Organization, start: date, end: date) -> list[Group]:
+def models_of(rows: list[dict[str, Any]]) -> list[Group]:
+    """`model_months` rows summed per model and unit, with the cost per unit."""
     groups: dict[tuple[str, str], Group] = {}
-    for r in model_months(organization, start, end):
+    for r in rows:
         key = (r["model"], r["unit_type"])
         groups.setdefault(key, Group(*key)).add(r)
+    for g in groups.values():
+        g.extra["gross_per_unit"] = g.gross_amount / g.quantity if g.quantity else None
+        g.extra["net_per_unit"] = g.net_amount / g.quantity if g.quantity else None
     return sorted(groups.values(), key=lambda g: (-g.gross_amount, g.key, g.unit_type))
+
+
+def by_model(organization: Organization, start: date, end: date) -> list[Group]:
+    return models_of(model_months(organization, start, end))
 
 
 def _user_sums(organization: Organization, first: date, last: date) -> dict[tuple, list]:
@@ -177,16 +185,16 @@ def quota_view(organization: Organization, period: date, today: date, listed: in
     days = last.day
     elapsed = days if today > last else max(1, (today - period).days + 1)
     month = CopilotUserTotal.objects.filter(organization=organization, period=period)
-    counts = month.aggregate(users=Count("pk"), over=Count("pk", filter=Q(over=True)))
     # Near: not over yet, and at this pace at least NEAR_SHARE of the quota by the end.
-    near = (
-        month.filter(over=False, quota__gt=0)
-        .annotate(
-            margin=F("quantity") * days - F("quota") * (NEAR_SHARE * elapsed),
-            pace=F("quantity") / F("quota"),
-        )
-        .filter(margin__gte=0)
+    near_q = Q(over=False, quota__gt=0) & Q(
+        GreaterThanOrEqual(F("quantity") * days, F("quota") * (NEAR_SHARE * elapsed))
     )
+    counts = month.aggregate(
+        n_users=Count("pk"),
+        n_over=Count("pk", filter=Q(over=True)),
+        n_near=Count("pk", filter=near_q),
+    )
+    near = month.filter(near_q).annotate(pace=F("quantity") / F("quota"))
 
     def row(u: CopilotUserTotal) -> dict[str, Any]:
         projected = u.quantity * days / elapsed
@@ -204,43 +212,51 @@ def quota_view(organization: Organization, period: date, today: date, listed: in
         }
 
     return QuotaView(
-        users=counts["users"],
-        over=counts["over"],
+        users=counts["n_users"],
+        over=counts["n_over"],
         top=[row(u) for u in month.order_by("-gross_amount", "login")[:listed]],
-        near=[row(u) for u in near.order_by("-pace", "login")[:listed]],
-        near_count=near.count(),
+        near=[row(u) for u in near.order_by("-pace", "login")[:listed]] if counts["n_near"] else [],
+        near_count=counts["n_near"],
     )
 
 
 # -- seats, state ------------------------------------------------------------------------------
-def idle_seats(organization: Organization, listed: int = 50) -> dict[str, Any]:
+def idle_seats(organization: Organization, listed: int = 20) -> dict[str, Any]:
     """Seats without activity in `IDLE_DAYS` days: how many, their monthly cost at list
     price, and the first `listed` of them (longest idle first)."""
     cutoff = timezone.now() - timedelta(days=IDLE_DAYS)
     seats = CopilotSeat.objects.filter(organization=organization)
-    idle = seats.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
-    by_plan = dict(idle.values("plan_type").annotate(n=Count("pk")).values_list("plan_type", "n"))
-    cost = sum(
-        (SEAT_PRICE.get(plan, SEAT_PRICE["business"]) * n for plan, n in by_plan.items()), ZERO
+    idle = Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
+    enterprise = Q(plan_type="enterprise")
+    counts = seats.aggregate(
+        total=Count("pk"),
+        idle=Count("pk", filter=idle),
+        idle_enterprise=Count("pk", filter=idle & enterprise),
+    )
+    cost = (counts["idle"] - counts["idle_enterprise"]) * SEAT_PRICE["business"] + counts[
+        "idle_enterprise"
+    ] * SEAT_PRICE["enterprise"]
+    listed_seats = list(
+        seats.filter(idle)
+        .order_by(F("last_activity_at").asc(nulls_first=True), "login")
+        .values("login", "plan_type", "last_activity_at")[:listed]
     )
     return {
-        "total": seats.count(),
-        "idle_count": sum(by_plan.values()),
-        "idle": list(idle.order_by(F("last_activity_at").asc(nulls_first=True), "login")[:listed]),
+        "total": counts["total"],
+        "idle_count": counts["idle"],
+        "idle": listed_seats,
         "monthly_cost": cost,
     }
 
 
 def org_copilot_state(organization: Organization) -> dict[str, Any]:
-    state = CopilotOrgState.objects.filter(pk=organization.pk).first()
     months = CopilotMonth.objects.filter(organization=organization)
+    failed = CopilotMonth.State.FAILED
+    summary = months.aggregate(last=Max("collected_at"), failed=Count("pk", filter=Q(state=failed)))
     return {
-        "state": state,
-        "months_collected": months.filter(state=CopilotMonth.State.SUCCEEDED).count(),
-        "months_failed": list(
-            months.filter(state=CopilotMonth.State.FAILED).order_by("-period")[:3]
-        ),
-        "last_collected_at": months.aggregate(m=Max("collected_at"))["m"],
-        "has_report": CopilotReportRow.objects.filter(organization=organization).exists(),
-        "has_users": CopilotUserTotal.objects.filter(organization=organization).exists(),
+        "state": CopilotOrgState.objects.filter(pk=organization.pk).first(),
+        "last_collected_at": summary["last"],
+        "months_failed": list(months.filter(state=failed).order_by("-period")[:3])
+        if summary["failed"]
+        else [],
     }
