@@ -4,12 +4,14 @@ the per-user call budget holds with 500 Copilot users."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from copilot.collection.budget import budget_claim
 from copilot.collection.collect import org_copilot_collect
@@ -19,6 +21,7 @@ from copilot.models import (
     CopilotMonth,
     CopilotOrgState,
     CopilotSeat,
+    CopilotUserFetch,
     CopilotUserMonth,
 )
 from copilot.quotas import METERED_SKUS
@@ -187,3 +190,26 @@ def test_a_rate_limit_puts_the_month_back(acme, dash):
     assert result.retry_in is not None and result.retry_in > 0
     assert month.state == "queued" and month.not_before is not None
     assert "rate limit" in month.error
+
+
+def test_logins_never_reach_logs_or_errors(acme, dash, caplog):
+    logins = list(CopilotSeat.objects.filter(organization=acme).values_list("login", flat=True))
+    month = periods.current_month()
+    CopilotUserFetch.objects.filter(organization=acme, period=month).update(
+        fetched_at=timezone.now() - timedelta(days=2)
+    )
+    dash.control.fault("status", "/settings/billing/ai_credit/usage", status=502)
+    with caplog.at_level(logging.DEBUG):
+        # No month due: straight to the per-user calls, which GitHub fails.
+        assert org_copilot_collect(organization_id=acme.pk, holder="quiet").user_calls == 1
+        copilot_month_enqueue(organization=acme, period=month)
+        org_copilot_collect(organization_id=acme.pk, holder="quiet-2")
+    dash.control.clear_faults()
+    assert "per-user Copilot calls" in caplog.text
+    errors = " ".join(
+        CopilotMonth.objects.filter(organization=acme).values_list("error", flat=True)
+    )
+    assert "502" in errors or "attempt" in errors
+    for login in logins:
+        assert login not in caplog.text
+        assert login not in errors
