@@ -1,15 +1,15 @@
 """Per-user Copilot figures from GitHub's ``user`` filter, within the daily budget.
 
-Who: the seat list (`GET /orgs/{org}/copilot/billing/seats`, read at most once a day once readable;
-the App needs the organization permission "GitHub Copilot Business"
-(`organization_copilot_seat_management`) read, else it is recorded as missing) and
-anyone named in an imported report. Which months: collected months, newest first,
-except months an imported report covers (the report is their per-user truth). A
-user's month is asked once; the current month, and the previous one until the 10th
-(GitHub adjusts it late), again when the last answer is older than
-``STALE_HOURS``. Every call first claims one unit of the org's budget for the day
-(`copilot.collection.budget`); when it is spent, the rest waits for tomorrow's
-collections. Logins never go to logs or error texts.
+Who: the seat list (`GET /orgs/{org}/copilot/billing/seats`, read at most once a day
+once readable; the App needs the organization permission "GitHub Copilot Business"
+(`organization_copilot_seat_management`) read, else it is recorded as missing and
+asked again at the next collection) and anyone named in an imported report. Which
+months: collected months with Copilot usage, newest first, except months an imported
+report covers (the report is their per-user truth). A user's month is asked once; the
+current month, and the previous one until the 10th (GitHub adjusts it late), again when
+the last answer is older than ``STALE_HOURS``. Every call first claims one unit of the
+org's budget for the day (`copilot.collection.budget`); when it is spent, the rest waits
+for tomorrow's collections. Logins never go to logs or error texts.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from copilot.collection.rows import usage_fields
 from copilot.collection.totals import user_totals_write
 from copilot.models import (
     CopilotLock,
+    CopilotModelMonth,
     CopilotMonth,
     CopilotOrgState,
     CopilotReportRow,
@@ -166,13 +167,21 @@ def users_collect(
         logins = copilot_logins(organization)
         if not logins:
             return result
-        months = list(
-            CopilotMonth.objects.filter(
+        # Months whose org-wide answer had usage: asking users about the others is waste.
+        used = set(
+            CopilotModelMonth.objects.filter(organization=organization)
+            .values_list("period", flat=True)
+            .distinct()
+        )
+        months = [
+            (period, endpoint)
+            for period, endpoint in CopilotMonth.objects.filter(
                 organization=organization, state=CopilotMonth.State.SUCCEEDED
             )
             .order_by("-period")
             .values_list("period", "endpoint")
-        )
+            if period in used
+        ]
         reported = set(
             CopilotReportRow.objects.filter(organization=organization)
             .values_list("period", flat=True)
