@@ -19,6 +19,7 @@ from usage.reporting.chart_base import EXTRA_COLOURS, Chart, as_float, every_day
 from usage.reporting.formatting import money
 from usage.vocabulary import unit_label
 
+TABLE_DAYS = 92
 SWITCH_TEXT = "AI credits from 1 Jun 2026 (premium requests before)"
 MARK = "#cf222e"
 
@@ -75,6 +76,16 @@ def daily_chart(days: list[Group], start: date, end: date) -> Chart:
         gross[g.key] += g.gross_amount
     xs = [d.isoformat() for d in every_day(start, end)]
     total_net, total_gross = sum(net.values(), Decimal(0)), sum(gross.values(), Decimal(0))
+    # The table: a row per day, or per month over long ranges (a year of days is long).
+    monthly = (end - start).days > TABLE_DAYS
+    period_name = "Month" if monthly else "Day"
+    table: dict[tuple[str, str], list[Decimal]] = {}
+    for g in days:
+        key = g.key[:7] if monthly else g.key
+        acc = table.setdefault((key, g.unit_type), [Decimal(0)] * 3)
+        acc[0] += g.quantity
+        acc[1] += g.gross_amount
+        acc[2] += g.net_amount
     shapes, notes = _switch(start, end)
     fig = figure(
         [
@@ -110,16 +121,10 @@ def daily_chart(days: list[Group], start: date, end: date) -> Chart:
             f"{end:%-d %b %Y} in the usage collected so far."
         ),
         figure=fig if days else None,
-        columns=["Day", "Unit", "Quantity", "Gross", "Net"],
+        columns=[period_name, "Unit", "Quantity", "Gross", "Net"],
         rows=[
-            [
-                g.key,
-                unit_label(g.unit_type),
-                f"{g.quantity:,.2f}",
-                money(g.gross_amount),
-                money(g.net_amount),
-            ]
-            for g in days
+            [key, unit_label(unit), f"{q:,.2f}", money(gross), money(net)]
+            for (key, unit), (q, gross, net) in table.items()
         ],
         note=switch_note(start, end),
     )
