@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import dashboard, fanout, ingest, ops_page
+from . import copilot, dashboard, fanout, ingest, ops_page
 
 
 def main() -> int:
@@ -23,6 +23,8 @@ def main() -> int:
     dashboard.report(dashboard.run())
     print()
     ops_page.report(ops_page.run())
+    print()
+    copilot.report(copilot.run())
     print(f"\nbenchmarks done in {time.perf_counter() - started:.0f} s")
     return 0
 

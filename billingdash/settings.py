@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "usage",
     "alerts",
+    "copilot",
 ]
 
 MIDDLEWARE = [
@@ -488,3 +489,14 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Copilot (the copilot app) -----------------------------------------------------------
+# Per-user Copilot calls (one user, one month: GitHub's `user` filter) per organization and
+# UTC day; staff change it per organization in the admin ("Copilot collection budgets").
+COPILOT_USER_CALLS_PER_DAY = env.int("COPILOT_USER_CALLS_PER_DAY", default=500)
+# Longest a Copilot collection task works before it re-sends itself (so usage's tasks on
+# the same queue get their turn).
+COPILOT_TASK_BUDGET_SECONDS = env.int("COPILOT_TASK_BUDGET_SECONDS", default=60)
+# The Celery queue of the Copilot tasks ("" = the default queue). A dedicated queue needs
+# a worker consuming it (`celery worker -Q celery,copilot`).
+COPILOT_QUEUE = env.str("COPILOT_QUEUE", default="")

@@ -13,5 +13,6 @@ urlpatterns = [
     # usage before accounts: usage serves the dashboard and overview URLs.
     path("", include("usage.urls")),
     path("", include("alerts.urls")),
+    path("", include("copilot.urls")),
     path("", include("accounts.urls")),
 ]

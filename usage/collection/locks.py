@@ -18,11 +18,15 @@ from datetime import timedelta
 from types import TracebackType
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, models
 from django.db.models import Q
 from django.utils import timezone
 
 from usage.models import OrgLock
+
+#: The lease table: `OrgLock`, or a table with the same fields (an app above usage keeps
+#: its own lease per organization with it, so its work never waits for this one's).
+LockModel = type[models.Model]
 
 log = logging.getLogger(__name__)
 
@@ -41,39 +45,39 @@ def new_holder(prefix: str = "") -> str:
     return f"{prefix[:60]}:{uuid.uuid4().hex[:16]}" if prefix else uuid.uuid4().hex
 
 
-def lease_acquire(*, organization_id: int, holder: str) -> bool:
+def lease_acquire(*, organization_id: int, holder: str, model: LockModel = OrgLock) -> bool:
     """Take the org's lease if it is free or expired. True when we hold it now."""
     now = timezone.now()
     # get_or_create copes with a concurrent creation (savepoint + IntegrityError).
-    OrgLock.objects.get_or_create(organization_id=organization_id)
+    model.objects.get_or_create(organization_id=organization_id)
     claimed = (
-        OrgLock.objects.filter(organization_id=organization_id)
+        model.objects.filter(organization_id=organization_id)
         .filter(Q(holder="") | Q(expires_at__lte=now) | Q(holder=holder))
         .update(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=lease_seconds()))
     )
     return claimed == 1
 
 
-def lease_renew(*, organization_id: int, holder: str) -> bool:
+def lease_renew(*, organization_id: int, holder: str, model: LockModel = OrgLock) -> bool:
     """Extend our lease; False when somebody else holds it now."""
     expires = timezone.now() + timedelta(seconds=lease_seconds())
     return (
-        OrgLock.objects.filter(organization_id=organization_id, holder=holder).update(
+        model.objects.filter(organization_id=organization_id, holder=holder).update(
             expires_at=expires
         )
         == 1
     )
 
 
-def lease_confirm(*, organization_id: int, holder: str) -> None:
+def lease_confirm(*, organization_id: int, holder: str, model: LockModel = OrgLock) -> None:
     """Fencing check, called inside the transaction that writes a month: renew the lease
     and raise `LeaseLost` if it is not ours any more."""
-    if not lease_renew(organization_id=organization_id, holder=holder):
+    if not lease_renew(organization_id=organization_id, holder=holder, model=model):
         raise LeaseLost(f"the collection lease of organization {organization_id} was lost")
 
 
-def lease_release(*, organization_id: int, holder: str) -> None:
-    OrgLock.objects.filter(organization_id=organization_id, holder=holder).update(
+def lease_release(*, organization_id: int, holder: str, model: LockModel = OrgLock) -> None:
+    model.objects.filter(organization_id=organization_id, holder=holder).update(
         holder="", expires_at=None
     )
 
@@ -92,9 +96,10 @@ class LeaseKeeper:
     its own database connection) while the block runs. `lost` is set when a renewal
     finds the lease taken; the worker checks it between steps."""
 
-    def __init__(self, *, organization_id: int, holder: str) -> None:
+    def __init__(self, *, organization_id: int, holder: str, model: LockModel = OrgLock) -> None:
         self.organization_id = organization_id
         self.holder = holder
+        self.model = model
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
@@ -108,7 +113,10 @@ class LeaseKeeper:
         try:
             while not self._stop.wait(interval):
                 try:
-                    if not lease_renew(organization_id=self.organization_id, holder=self.holder):
+                    renewed = lease_renew(
+                        organization_id=self.organization_id, holder=self.holder, model=self.model
+                    )
+                    if not renewed:
                         self.lost.set()
                         return
                 except DatabaseError as exc:

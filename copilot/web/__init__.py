@@ -1,0 +1,1 @@
+"""The Copilot page, its CSV and its JSON API."""
