@@ -35,3 +35,18 @@ def test_the_app_has_billingdashs_name_on_the_simulator(sim, config):
 
     assert config.app_name == settings.GITHUB_APP_NAME == "billingdash"
     assert config.oauth_app_name == settings.GITHUB_APP_NAME
+
+
+def test_the_simulator_reads_the_apps_name_from_the_environment(config, private_key):
+    from ghsim.config import SimConfig
+
+    env = {
+        "GITHUB_APP_ID": "1",
+        "GITHUB_APP_CLIENT_ID": "Iv23liabc",
+        "GITHUB_APP_CLIENT_SECRET": "s",
+        "GITHUB_WEBHOOK_SECRET": "w",
+        "GITHUB_APP_PRIVATE_KEY": private_key,
+    }
+    assert SimConfig.from_env(env).app_name == "billingdash"
+    named = SimConfig.from_env({**env, "GITHUB_APP_NAME": "Acme Billing"})
+    assert named.app_name == named.oauth_app_name == "Acme Billing"
