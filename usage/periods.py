@@ -41,14 +41,6 @@ def is_final(period: date, collected_at_day: date, late_days: int = 10) -> bool:
     return collected_at_day > add_months(period, 1).replace(day=late_days)
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day `months` months earlier, clamped to the end of a shorter month
-    (29 Feb 2028 minus 12 months is 28 Feb 2027)."""
-    first = add_months(month_start(day), -months)
-    last = (add_months(first, 1) - timedelta(days=1)).day
-    return first.replace(day=min(day.day, last))
-
-
 def week_start(day: date) -> date:
     """The Monday of `day`'s ISO week (ISO 8601 weeks run Monday to Sunday)."""
     return day - timedelta(days=day.weekday())

@@ -1,5 +1,5 @@
-"""Date range presets as GitHub's usage page has them (this month, last month, rolling
-last 3/6/12 months, year to date, last year, custom), never a day after today, with
+"""Date range presets as GitHub's usage page has them, in calendar months (this month,
+last month, the last 3/6/12 months, year to date, last year, custom), never a day after today, with
 their exact dates on the page; charts and the API grouped by day, ISO week or month."""
 
 from __future__ import annotations
@@ -38,24 +38,25 @@ def test_each_preset_on_hard_days(today):
     assert spans["last_month"] == (last, month_end(last))
     for key, months in (("3m", 3), ("6m", 6), ("12m", 12)):
         start, end = spans[key]
-        assert end == today
-        assert start == periods.months_before(today, months) + timedelta(days=1)
-        assert periods.add_months(start.replace(day=1), months) >= month
+        # Calendar months: this month to date and the whole months before it.
+        assert (start, end) == (periods.add_months(month, 1 - months), today)
     assert spans["ytd"] == (date(today.year, 1, 1), today)
     assert spans["last_year"] == (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
     for key, (start, end) in spans.items():
         assert start <= end <= today, key  # never a future day
-    # "Last 12 months" is a year up to today, never 1 Jan - 31 Dec of this year.
+    # "Last 12 months" ends today: never 1 Jan - 31 Dec of this year before 31 Dec.
     start, end = spans["12m"]
-    assert (start, end) != (date(today.year, 1, 1), date(today.year, 12, 31))
-    assert 365 <= (end - start).days + 1 <= 366
+    if today != date(today.year, 12, 31):
+        assert (start, end) != (date(today.year, 1, 1), date(today.year, 12, 31))
+    assert 335 <= (end - start).days + 1 <= 366
 
 
 def test_the_documented_examples():
-    assert preset_span("3m", date(2026, 12, 6)) == (date(2026, 9, 7), date(2026, 12, 6))
+    assert preset_span("3m", date(2026, 12, 6)) == (date(2026, 10, 1), date(2026, 12, 6))
     assert preset_span("12m", date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
     assert preset_span("3m", date(2027, 1, 31)) == (date(2026, 11, 1), date(2027, 1, 31))
-    assert preset_span("12m", date(2027, 1, 1)) == (date(2026, 1, 2), date(2027, 1, 1))
+    assert preset_span("12m", date(2027, 1, 1)) == (date(2026, 2, 1), date(2027, 1, 1))
+    assert preset_span("12m", date(2026, 12, 31)) == (date(2026, 1, 1), date(2026, 12, 31))
 
 
 def test_custom_ranges_end_today():

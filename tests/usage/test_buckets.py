@@ -20,7 +20,6 @@ from usage.reporting.filters import (
     WEEK_BUCKETS_UP_TO,
     FilterError,
     auto_bucket,
-    month_end,
     parse,
     parse_strict,
     preset_span,
@@ -77,9 +76,8 @@ def test_twelve_months_are_at_most_thirteen_buckets(key):
     assert len(months) <= 13
     assert all(m.key.day == 1 for m in months)
     assert months[0].first == start and months[-1].last == end
-    # A rolling year: its first and last months are partial, named so.
-    if key == "12m" and start.day != 1:
-        assert months[0].partial and months[0].label.endswith("(partial)")
+    # Calendar months: whole ones, but for the month that ends today.
+    assert all(not m.partial for m in months[:-1])
     if months[-1].partial:
         assert months[-1].label.endswith("(partial)")
 
@@ -157,5 +155,7 @@ def test_the_current_month_to_today_reads_the_monthly_rollup():
     month = today.replace(day=1)
     assert month_split(month, today) == ([month], [])
     start, end = preset_span("12m", today)
-    full, partial = month_split(start, end)
-    assert full[-1] == month and partial == ([] if start.day == 1 else [(start, month_end(start))])
+    assert month_split(start, end) == (
+        [periods.add_months(month, -i) for i in range(11, -1, -1)],
+        [],
+    )

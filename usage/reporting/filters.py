@@ -15,11 +15,13 @@ from datetime import date, timedelta
 from usage import periods
 from usage.vocabulary import product_id, sku_id
 
-# The presets follow GitHub's usage page ("Time frame": this month, last month, this
-# year, last year, custom) plus rolling 3/6/12 months. None reaches past today: usage
-# exists only for days that have happened. "Last N months" is rolling: the N months up
-# to and including today (on 6 Dec 2026, "Last 3 months" is 7 Sep - 6 Dec 2026), so
-# its first and last months are partial; "Last month" and "Last year" are complete.
+# The presets follow GitHub's usage page ("Time frame": current month, last month, this
+# year, last year, custom), all in calendar months as GitHub bills, plus the last 3, 6
+# and 12 months. None reaches past today: usage exists only for days that have
+# happened. "Last N months" is N calendar months, not a rolling window: this month to
+# date and the N-1 whole months before it (on 6 Dec 2026, "Last 3 months" is 1 Oct -
+# 6 Dec 2026), so only its last month is partial and each month bar is a billing month.
+# "Last month" and "Last year" are complete.
 RANGES = {
     "this_month": "This month",
     "last_month": "Last month",
@@ -34,15 +36,15 @@ RANGES = {
 RANGE_NOTES = {
     "this_month": "the 1st of this month to today",
     "last_month": "the whole of last month",
-    "3m": "rolling: the 3 months up to today",
-    "6m": "rolling: the 6 months up to today",
-    "12m": "rolling: the 12 months up to today",
+    "3m": "this month to date and the 2 whole months before it",
+    "6m": "this month to date and the 5 whole months before it",
+    "12m": "this month to date and the 11 whole months before it",
     "ytd": "1 January to today",
     "last_year": "the whole of last year",
     "custom": "your dates, up to today at the latest",
 }
 DEFAULT_RANGE = "this_month"
-ROLLING_MONTHS = {"3m": 3, "6m": 6, "12m": 12}
+MONTH_PRESETS = {"3m": 3, "6m": 6, "12m": 12}
 # How the charts and the API group days: chosen from the span unless the URL says
 # (`bucket=day|week|month`), as GitHub's usage page does. Weeks are ISO weeks, Monday
 # to Sunday; months are calendar months (UTC, like GitHub's billing).
@@ -73,8 +75,8 @@ def preset_span(key: str, today: date) -> tuple[date, date]:
     if key == "last_month":
         start = periods.add_months(month, -1)
         return start, month_end(start)
-    if key in ROLLING_MONTHS:
-        return periods.months_before(today, ROLLING_MONTHS[key]) + timedelta(days=1), today
+    if key in MONTH_PRESETS:
+        return periods.add_months(month, 1 - MONTH_PRESETS[key]), today
     if key == "ytd":
         return today.replace(month=1, day=1), today
     if key == "last_year":
