@@ -109,7 +109,7 @@ def filter_key(filters: Filters, **extra: Any) -> str:
     the result: a sort, a cursor, today...)."""
     repository = "*" if filters.repository is None else "=" + filters.repository
     parts = [filters.start.isoformat(), filters.end.isoformat(), filters.product, filters.sku]
-    parts.append(repository)
+    parts.extend((repository, filters.bucket))
     parts.extend(f"{name}={extra[name]}" for name in sorted(extra))
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
