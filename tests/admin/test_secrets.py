@@ -24,6 +24,7 @@ from accounts.models import AuditEvent, InstallRequest
 from alerts.models import Delivery, Digest, FiredAlert, Rule
 from billingdash import github
 from billingdash.heartbeat import heartbeat_record
+from copilot.models import CopilotMonth, CopilotOrgState
 from tests.factories import (
     ChannelFactory,
     CollectionRunFactory,
@@ -170,6 +171,11 @@ def _world(installed_org, staff_user, client, gh):
         kind="weekly",
         period_start="2026-01-05",
         period_end="2026-01-11",
+    )
+    # copilot: its collection state (with the staff-set call budget) and a month.
+    CopilotOrgState.objects.create(organization=org, user_calls_per_day=50)
+    CopilotMonth.objects.create(
+        organization=org, period=periods.current_month(), endpoint="ai_credit"
     )
     # django-axes: a successful and a failed staff sign-in (its access log, attempt and
     # failure log), through the real login form.
