@@ -149,6 +149,7 @@ CELERY_IMPORTS = (
     "usage.collection.collect",
     "usage.collection.tasks",
     "usage.collection.retention",
+    "usage.imports.tasks",
 )
 
 # What `from .settings_celery import *` takes: the settings (upper case), nothing else.
