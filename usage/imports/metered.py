@@ -259,7 +259,9 @@ def month_rebuild(*, organization_id: int, month: date) -> int:
             "netAmount": row["n"],
             "repositoryName": row["repository"],
         }
-        for row in sums.iterator(chunk_size=5000)
+        # A list, not a server-side cursor: the COPY holds the connection meanwhile.
+        # One row per day, SKU, unit, price and repository: far fewer than the report's.
+        for row in list(sums)
     )
     return month_replace(organization_id=organization_id, period=start, items=items).items
 
