@@ -17,14 +17,36 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from usage.imports.services import report_import_create, report_import_process
 from usage.models import DailyUsage, ReportImport, ReportItem
 
-SUMMARIZED = (
-    "date,product,sku,quantity,unit_type,applied_cost_per_quantity,gross_amount,"
-    "discount_amount,net_amount,organization,repository,cost_center_name"
-).split(",")
-DETAILED = (
-    "date,product,sku,quantity,unit_type,applied_cost_per_quantity,gross_amount,"
-    "discount_amount,net_amount,username,organization,repository,workflow_path,cost_center_name"
-).split(",")
+SUMMARIZED = [
+    "date",
+    "product",
+    "sku",
+    "quantity",
+    "unit_type",
+    "applied_cost_per_quantity",
+    "gross_amount",
+    "discount_amount",
+    "net_amount",
+    "organization",
+    "repository",
+    "cost_center_name",
+]
+DETAILED = [
+    "date",
+    "product",
+    "sku",
+    "quantity",
+    "unit_type",
+    "applied_cost_per_quantity",
+    "gross_amount",
+    "discount_amount",
+    "net_amount",
+    "username",
+    "organization",
+    "repository",
+    "workflow_path",
+    "cost_center_name",
+]
 
 
 def csv_bytes(

@@ -114,11 +114,23 @@ def test_plain_file_no_bom_lf_unquoted_columns_reordered(org, people):
 
 
 def test_old_fifteen_column_layout(org, people):
-    header = (
-        "usage_at,product,sku,quantity,unit_type,applied_cost_per_quantity,gross_amount,"
-        "discount_amount,net_amount,username,organization,repository_name,workflow_name,"
-        "workflow_path,cost_center_name"
-    ).split(",")
+    header = [
+        "usage_at",
+        "product",
+        "sku",
+        "quantity",
+        "unit_type",
+        "applied_cost_per_quantity",
+        "gross_amount",
+        "discount_amount",
+        "net_amount",
+        "username",
+        "organization",
+        "repository_name",
+        "workflow_name",
+        "workflow_path",
+        "cost_center_name",
+    ]
     row = [
         "2025-06-02T22:34:09Z",
         "Actions",
