@@ -8,6 +8,7 @@ from usage.web.api import api_org_usage
 from usage.web.exports import org_usage_csv
 from usage.web.imports import api_org_import, api_org_imports, org_import, org_imports
 from usage.web.progress import org_progress
+from usage.web.report_exports import org_report_items_csv
 from usage.web.views import org_dashboard, org_list, org_refresh
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("orgs/<str:login>/imports/<int:pk>/", org_import, name="org_import"),
     path("api/orgs/<str:login>/imports", api_org_imports, name="api_org_imports"),
     path("api/orgs/<str:login>/imports/<int:pk>", api_org_import, name="api_org_import"),
+    path("orgs/<str:login>/report-items.csv", org_report_items_csv, name="org_report_items_csv"),
     # The staff operations page (issue 7).
     path("staff/ops/", ops, name="ops"),
 ]

@@ -42,6 +42,7 @@ from usage.reporting.charts import (
     repository_chart,
     sku_chart,
 )
+from usage.reporting.dimensions import dimensions_context
 from usage.reporting.filters import RANGES, Filters, parse
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
 from usage.reporting.reports import (
@@ -144,6 +145,9 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             context["repository_options"] = top_repositories(organization, filters)
         if "choices" not in context:
             context["choices"] = filter_choices(organization, filters)
+        # Users and workflows, from imported detailed reports (issue 15).
+        context.update(dimensions_context(organization, filters, request.GET))
+    context["imports_url"] = reverse("org_imports", args=[organization.login])
     return render(request, "usage/dashboard.html", context)
 
 
