@@ -21,8 +21,9 @@ Months with a bad row are kept as they were; the `Outcome` says which.
 from __future__ import annotations
 
 import csv
+import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import IO, Any
 
@@ -246,24 +247,47 @@ def month_rebuild(*, organization_id: int, month: date) -> int:
         )
         .order_by()
     )
-    items = (
-        {
-            "date": row["date"].isoformat(),
-            "product": row["product"],
-            "sku": row["sku"],
-            "unitType": row["unit_type"],
-            "quantity": row["q"],
-            "pricePerUnit": row["price_per_unit"],
-            "grossAmount": row["g"],
-            "discountAmount": row["d"],
-            "netAmount": row["n"],
-            "repositoryName": row["repository"],
-        }
-        # A list, not a server-side cursor: the COPY holds the connection meanwhile.
-        # One row per day, SKU, unit, price and repository: far fewer than the report's.
-        for row in list(sums)
-    )
-    return month_replace(organization_id=organization_id, period=start, items=items).items
+    with tempfile.TemporaryFile() as spool:
+        _spool_sums(sums, spool)  # read in full first: the COPY will hold the connection
+        return month_replace(
+            organization_id=organization_id, period=start, items=_spooled_items(spool)
+        ).items
+
+
+def _spool_sums(sums: Any, spool: IO[bytes]) -> None:
+    """The month's sums into a temporary file, in batches from a server-side cursor."""
+    batch: list[tuple[Any, ...]] = []
+    fields = ("date", "product", "sku", "unit_type", "price_per_unit", "repository")
+    for row in sums.values_list(*fields, "q", "g", "d", "n").iterator(chunk_size=5000):
+        batch.append(row)
+        if len(batch) >= 5000:
+            pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            batch = []
+    if batch:
+        pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    spool.seek(0)
+
+
+def _spooled_items(spool: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """The spooled sums back as API-shaped items, in constant memory."""
+    while True:
+        try:
+            rows = pickle.load(spool)  # noqa: S301 (our own file, just written)
+        except EOFError:
+            return
+        for day, product, sku, unit, price, repo, q, g, d, n in rows:
+            yield {
+                "date": day.isoformat(),
+                "product": product,
+                "sku": sku,
+                "unitType": unit,
+                "quantity": q,
+                "pricePerUnit": price,
+                "grossAmount": g,
+                "discountAmount": d,
+                "netAmount": n,
+                "repositoryName": repo,
+            }
 
 
 def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None:
