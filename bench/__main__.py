@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import dashboard, fanout, ingest
+from . import dashboard, fanout, imports, ingest
 
 
 def main() -> int:
@@ -21,6 +21,8 @@ def main() -> int:
     fanout.report(fanout.run())
     print()
     dashboard.report(dashboard.run())
+    print()
+    imports.report(imports.run())
     print(f"\nbenchmarks done in {time.perf_counter() - started:.0f} s")
     return 0
 
