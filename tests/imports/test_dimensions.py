@@ -65,6 +65,7 @@ def test_dashboard_shows_users_workflows_and_months_without_a_detailed_report(cl
     assert "Top users by net spend" in page and "Top Actions workflows" in page
     assert ".github/workflows/" in page and "data-dimension-table" in page
     assert "data-no-detailed-report" not in page
+    assert f"{month:%Y-%m} uploaded usage reports" in page
     # A summarized report of the month before: usage, but no users nor workflows.
     before = periods.add_months(month, -1)
     before_end = month - timedelta(days=1)

@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Organization
 from usage import periods
-from usage.imports.selectors import detailed_months
+from usage.imports.selectors import detailed_months, month_source
 from usage.models import DailyUsage, ReportItem
 from usage.reporting.chart_base import Chart, as_float, figure
 from usage.reporting.filters import MAX_TEXT, Filters
@@ -147,6 +147,19 @@ def months_without_detailed_report(organization: Organization, filters: Filters)
     return missing
 
 
+def month_sources(organization: Organization, filters: Filters) -> list[tuple[str, str]]:
+    """(month, "api" | "reports") for the months of the range up to today that have data:
+    where the dashboard's totals of each month come from."""
+    last = min(filters.end, periods.today())
+    out, month = [], periods.month_start(filters.start)
+    while month <= last:
+        found = month_source(organization, month)
+        if found is not None:
+            out.append((f"{month:%Y-%m}", found))
+        month = periods.add_months(month, 1)
+    return out
+
+
 def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[str]) -> None:
     chart.figure = figure(
         [
@@ -236,4 +249,5 @@ def dimensions_context(
         "dim_workflow_choices": [r["key"] for r in all_workflows[:100]],
         "dim_missing_months": months_without_detailed_report(organization, filters),
         "dim_has_reports": bool(everyone),
+        "month_sources": month_sources(organization, filters),
     }
