@@ -146,3 +146,23 @@ def test_every_import_is_audited(org, people):
     assert done.details["sha256"] == imp.sha256 and len(imp.sha256) == 64
     assert done.details["size"] == len(content) == imp.size
     assert (done.details["months"], done.details["rows"]) == (["2026-07"], 1)
+
+
+def test_an_import_never_interleaves_with_a_collection(org, people, monkeypatch):
+    """The org's collection lease is taken: the import waits for it, and gives up
+    (nothing changed, the file can be uploaded again) if it stays taken."""
+    from usage.collection.locks import lease_acquire, lease_release
+    from usage.imports import metered
+
+    assert lease_acquire(organization_id=org.pk, holder="a-collection")
+    monkeypatch.setattr(metered, "LEASE_WAIT_SECONDS", 0)
+    imp = run_import(
+        org, people["olivia"], csv_bytes(DETAILED, [detailed_row("2026-07-01", "globex")])
+    )
+    assert imp.status == "failed" and "busy" in imp.message
+    assert not ReportItem.objects.exists()
+    lease_release(organization_id=org.pk, holder="a-collection")
+    imp = run_import(
+        org, people["olivia"], csv_bytes(DETAILED, [detailed_row("2026-07-01", "globex")])
+    )
+    assert imp.status == "done" and ReportItem.objects.count() == 1

@@ -23,7 +23,9 @@ from __future__ import annotations
 import csv
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import IO, Any
 
@@ -32,6 +34,13 @@ from django.db.models import Sum
 
 from usage.collection.ingest import month_bounds, month_replace
 from usage.collection.ingest_rows import escape
+from usage.collection.locks import (
+    LeaseKeeper,
+    lease_acquire,
+    lease_confirm,
+    lease_release,
+    new_holder,
+)
 from usage.imports.kinds import Outcome, ReportKind, register_kind
 from usage.imports.parse import BadRow, CsvSource, MeteredReader
 from usage.imports.selectors import month_source
@@ -290,6 +299,33 @@ def _spooled_items(spool: IO[bytes]) -> Iterator[dict[str, Any]]:
             }
 
 
+class OrgBusy(Exception):
+    """The organization's lease stayed taken (a long collection or import)."""
+
+
+LEASE_WAIT_SECONDS = 600
+
+
+@contextmanager
+def org_lease(organization_id: int, prefix: str, wait: float | None = None):
+    """Hold the org's collection lease (`usage.collection.locks`) while writing its usage:
+    an import never interleaves with a collection or another import of the same org
+    (both replace days and months: interleaved, they could double rows). Waits up to
+    `wait` seconds for it; yields the `LeaseKeeper` (its `holder` fences the commit)."""
+    holder = new_holder(prefix)
+    wait = LEASE_WAIT_SECONDS if wait is None else wait
+    deadline = time.monotonic() + wait
+    while not lease_acquire(organization_id=organization_id, holder=holder):
+        if time.monotonic() > deadline:
+            raise OrgBusy(f"organization {organization_id} stayed busy for {wait:.0f} s")
+        time.sleep(1)
+    try:
+        with LeaseKeeper(organization_id=organization_id, holder=holder) as keeper:
+            yield keeper
+    finally:
+        lease_release(organization_id=organization_id, holder=holder)
+
+
 def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None:
     if outcome.first_day is None:
         outcome.months_kept = sorted(spool.bad)
@@ -304,7 +340,10 @@ def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None
         scope["workspace_id"] = report_import.workspace_id
     else:
         scope["workspace__isnull"] = True
-    with transaction.atomic():
+    with (
+        org_lease(report_import.organization_id, f"import-{report_import.pk}") as keeper,
+        transaction.atomic(),
+    ):
         for month in good:
             start, end = month_bounds(date.fromisoformat(f"{month}-01"))
             low, high = max(first, start), min(last, date.fromordinal(end.toordinal() - 1))
@@ -320,6 +359,8 @@ def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None
                 period = date.fromisoformat(f"{month}-01")
                 if month_source(organization, period, report_rows=True) == "reports":
                     month_rebuild(organization_id=organization.pk, month=period)
+        keeper.check()
+        lease_confirm(organization_id=report_import.organization_id, holder=keeper.holder)
 
 
 def metered_import(

@@ -27,9 +27,10 @@ from accounts.audit import audit_log
 from accounts.models import Organization, User
 from billingdash.celery import app
 from usage.collection.ingest import month_bounds
+from usage.collection.locks import lease_confirm
 from usage.imports import metered  # noqa: F401 (registers the metered kinds)
 from usage.imports.kinds import Outcome, kind_named, kind_of, kinds
-from usage.imports.metered import month_rebuild
+from usage.imports.metered import OrgBusy, month_rebuild, org_lease
 from usage.imports.parse import ReportUnreadable, read_header
 from usage.imports.selectors import month_source
 from usage.models import ReportImport, ReportItem
@@ -162,6 +163,12 @@ def report_import_process(*, report_import_id: int) -> ReportImport | None:
         status = _status(outcome)
     except ReportUnreadable as exc:
         status, outcome.message = ReportImport.Status.FAILED, str(exc)
+    except OrgBusy:
+        status = ReportImport.Status.FAILED
+        outcome = Outcome(
+            message="A collection of this organization kept it busy for ten minutes, so "
+            "nothing was changed. Upload the file again in a few minutes."
+        )
     except Exception:
         log.exception("report import %s failed", report_import.pk)
         status = ReportImport.Status.FAILED
@@ -232,6 +239,28 @@ def workspace_merge(*, organization: Organization, user: User) -> int:
     if not pending:
         return 0
     months: set[date] = set()
+    try:
+        with org_lease(organization.pk, f"merge-{user.pk}", wait=0) as keeper:
+            _merge(organization, user, pending, months, keeper.holder)
+    except OrgBusy:
+        return 0  # a collection or an import is writing: merged on the next visit
+    audit_log(
+        actor=user,
+        action="report_workspace_merge",
+        organization=organization,
+        target=organization.login,
+        details={"imports": [i.pk for i in pending], "months": [f"{m:%Y-%m}" for m in months]},
+    )
+    return len(pending)
+
+
+def _merge(
+    organization: Organization,
+    user: User,
+    pending: list[ReportImport],
+    months: set[date],
+    holder: str,
+) -> None:
     with transaction.atomic():
         for report_import in pending:
             if report_import.first_day is not None:
@@ -256,11 +285,4 @@ def workspace_merge(*, organization: Organization, user: User) -> int:
         for start in sorted(months):
             if month_source(organization, start) == "reports":
                 month_rebuild(organization_id=organization.pk, month=start)
-    audit_log(
-        actor=user,
-        action="report_workspace_merge",
-        organization=organization,
-        target=organization.login,
-        details={"imports": [i.pk for i in pending], "months": [f"{m:%Y-%m}" for m in months]},
-    )
-    return len(pending)
+        lease_confirm(organization_id=organization.pk, holder=holder)
