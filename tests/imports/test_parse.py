@@ -220,10 +220,10 @@ def test_bad_dates_are_refused(bad):
 
 
 def test_quoted_commas_and_quotes_inside_values(org, people):
-    rows = [detailed_row("2026-07-07", "globex", cost_center_name='Platform, "core"')]
+    rows = [detailed_row("2026-07-07", "globex", cost_center_name='Platform, "core"\\\tx')]
     imp = run_import(org, people["olivia"], csv_bytes(DETAILED, rows))
     assert imp.status == "done"
-    assert ReportItem.objects.get().cost_center == 'Platform, "core"'
+    assert ReportItem.objects.get().cost_center == 'Platform, "core"\\\tx'
 
 
 def test_a_file_that_is_no_report_is_refused_at_upload(org, people):

@@ -70,6 +70,13 @@ COLUMNS = (
 )
 
 
+def _text(value: str) -> str:
+    """Free text as a COPY field (escaped only when it must be: the common case is fast)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return escape(value)
+    return value
+
+
 def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -155,8 +162,12 @@ def _read(
                     outcome.first_day = day
                 if outcome.last_day is None or day > outcome.last_day:
                     outcome.last_day = day
+                # Numbers were checked (digits, point, sign, exponent): no escaping.
+                _, product, sku, unit, q, p, g, d, n, repo, user, workflow, cost, _ = parsed
                 spool.file(month).write(
-                    f"{lead}\t{day.isoformat()}\t" + "\t".join(map(escape, parsed[1:13])) + "\n"
+                    f"{lead}\t{day.isoformat()}\t{_text(product)}\t{_text(sku)}\t{_text(unit)}\t"
+                    f"{q}\t{p}\t{g}\t"
+                    f"{d}\t{n}\t{_text(repo)}\t{_text(user)}\t{_text(workflow)}\t{_text(cost)}\n"
                 )
                 spool.rows[month] = spool.rows.get(month, 0) + 1
             else:
