@@ -127,3 +127,21 @@ def test_upload_is_streamed_to_a_temporary_file(org, people, monkeypatch):
     monkeypatch.setattr(services, "_store", spy)
     assert upload(signed_in(people["olivia"]), REPORT).status_code == 201
     assert seen == [TemporaryUploadedFile]
+
+
+def test_reports_source_of_names_the_last_verified_uploader(org, people):
+    from usage.imports.selectors import reports_source_of
+
+    assert reports_source_of(org) is None
+    upload(signed_in(people["bill"]), REPORT)
+    assert reports_source_of(org) is None  # queued: not the org's data yet
+    report_import_process(report_import_id=ReportImport.objects.get().pk)
+    source = reports_source_of(org)
+    assert source["uploaded_by"] == "bill" and source["last_at"] is not None
+
+
+def test_the_billing_managers_wizard_offers_the_upload(org, people, client):
+    client.force_login(people["bill"])
+    page = client.get("/orgs/globex/install/").content.decode()
+    assert "data-upload-path" in page and "/orgs/globex/imports/" in page
+    assert "Detailed usage report" in page and "Email me the report" in page
