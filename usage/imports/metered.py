@@ -275,7 +275,24 @@ def month_rebuild(*, organization_id: int, month: date) -> int:
 
 
 def _spool_sums(sums: Any, spool: IO[bytes]) -> None:
-    """The month's sums into a temporary file, in batches from a server-side cursor."""
+    """The month's sums into a temporary file, in batches from a server-side cursor.
+    The planner's statistics predate the rows just copied (it expects a handful and
+    would sort them on disk): hash them, as `usage.collection.ingest` does."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+    try:
+        _spool_rows(sums, spool)
+    finally:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+                cursor.execute("SET LOCAL work_mem TO DEFAULT")
+
+
+def _spool_rows(sums: Any, spool: IO[bytes]) -> None:
     batch: list[tuple[Any, ...]] = []
     fields = ("date", "product", "sku", "unit_type", "price_per_unit", "repository")
     for row in sums.values_list(*fields, "q", "g", "d", "n").iterator(chunk_size=5000):
@@ -337,7 +354,12 @@ def org_lease(organization_id: int, prefix: str, wait: float | None = None):
         lease_release(organization_id=organization_id, holder=holder)
 
 
-def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None:
+def _apply(
+    report_import: ReportImport,
+    spool: _Spool,
+    outcome: Outcome,
+    progress: Callable[[int], None],
+) -> None:
     if outcome.first_day is None:
         outcome.months_kept = sorted(spool.bad)
         return
@@ -364,6 +386,7 @@ def _apply(report_import: ReportImport, spool: _Spool, outcome: Outcome) -> None
             if month in spool.files:
                 _copy_in(spool.files[month])
                 outcome.rows += spool.rows[month]
+        progress(96)  # the rows are in; the months' items and rollups follow
         if report_import.workspace_id is None:
             organization = report_import.organization
             for month in good:
@@ -382,7 +405,7 @@ def metered_import(
     try:
         progress(92)
         ReportImport.objects.filter(pk=report_import.pk).update(status=ReportImport.Status.APPLYING)
-        _apply(report_import, spool, outcome)
+        _apply(report_import, spool, outcome, progress)
     finally:
         spool.close()
     return outcome
