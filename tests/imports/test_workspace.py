@@ -50,6 +50,12 @@ def test_an_unverified_upload_lives_in_the_uploaders_workspace(org, people, bill
     # bill sees it, labelled as his alone.
     page = client.get("/orgs/globex/imports/").content.decode()
     assert "Your own workspace" in page and "only you" in page
+    result = client.get(f"/orgs/globex/imports/{made['id']}/").content.decode()
+    assert (
+        "data-import-summary" in result
+        and "$99,999.00" in result
+        and "shown to you alone" in result
+    )
     assert client.get(API).json()["workspace"] is True
     # The verified owner does not see it, nor its data.
     olivia = signed_in(people["olivia"])

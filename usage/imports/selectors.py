@@ -107,3 +107,30 @@ def last_import_at(organization: Organization):
     return ReportImport.objects.filter(organization=organization, verified=True).aggregate(
         at=Max("finished_at")
     )["at"]
+
+
+def import_summary(report_import: ReportImport, top: int = 10) -> dict[str, Any] | None:
+    """What an import's rows still in place say: net total, top users and workflows
+    (the workspace's view for its uploader, and every import's result page)."""
+    from django.db.models import Sum
+
+    if report_import.first_day is None or not report_import.rows:
+        return None
+    rows = ReportItem.objects.filter(
+        organization_id=report_import.organization_id,
+        date__gte=report_import.first_day,
+        date__lte=report_import.last_day,
+        report_import=report_import,
+    ).order_by()
+    net = Sum("net_amount")
+    total = rows.aggregate(net=net)["net"]
+    if total is None:
+        return None  # replaced since by a later import
+    users = rows.values("user_login").annotate(net=net).order_by("-net", "user_login")[:top]
+    workflows = (
+        rows.exclude(workflow="")
+        .values("repository", "workflow")
+        .annotate(net=net)
+        .order_by("-net", "repository", "workflow")[:top]
+    )
+    return {"net": total, "users": list(users), "workflows": list(workflows)}

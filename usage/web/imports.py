@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from usage.imports.access import ImportScope, import_scope
 from usage.imports.kinds import kind_named
-from usage.imports.selectors import imports_visible
+from usage.imports.selectors import import_summary, imports_visible
 from usage.imports.services import ImportRefused, report_import_create, workspace_merge
 from usage.models import ReportImport
 
@@ -142,6 +142,9 @@ def org_import(request: HttpRequest, login: str, pk: int) -> HttpResponse:
             "verified": scope.verified,
             "imp": report_import,
             "kind_label": kind.label if kind else report_import.kind,
+            "summary": None
+            if report_import.status in ("queued", "running", "applying")
+            else import_summary(report_import),
             "running": report_import.status
             in (ReportImport.Status.QUEUED, ReportImport.Status.RUNNING, "applying"),
         },
