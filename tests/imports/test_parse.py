@@ -233,3 +233,17 @@ def test_a_file_that_is_no_report_is_refused_at_upload(org, people):
         run_import(org, people["olivia"], b"name,age\r\nmona,3\r\n")
     with pytest.raises(ImportRefused, match="empty"):
         run_import(org, people["olivia"], b"")
+
+
+def test_repository_names_get_their_owner_whatever_they_contain(org, people):
+    rows = [
+        detailed_row("2026-07-08", "globex", repository="web"),
+        detailed_row("2026-07-08", "globex", repository="globex/api"),  # already owner/repo
+        detailed_row("2026-07-08", "globex", repository="a/b"),  # odd name, not an owner
+    ]
+    run_import(org, people["olivia"], csv_bytes(DETAILED, rows))
+    assert sorted(ReportItem.objects.values_list("repository", flat=True)) == [
+        "globex/a/b",
+        "globex/api",
+        "globex/web",
+    ]

@@ -105,3 +105,8 @@ def test_summarized_report_of_two_months_agrees(github_settings, owner):
     assert {k[0].isoformat(): v for k, v in daily.items()} == _sim_groups(
         sim, "globex", first, end, "day"
     )
+    # Repositories as the API names them (owner/repo), odd names (with a slash) included.
+    by_repo = _sums(ReportItem.objects.filter(organization=org), "repository")
+    assert {k[0]: v for k, v in by_repo.items()} == _sim_groups(
+        sim, "globex", first, end, "repository"
+    )

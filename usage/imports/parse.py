@@ -225,10 +225,12 @@ class MeteredReader:
             raise BadRow("product and sku must not be empty")
         repo = cell(row, self.i_repo)
         org = cell(row, self.i_org)
-        if repo and "/" not in repo:
-            # GitHub's files name the repository alone; its API says owner/repo.
+        if repo:
+            # GitHub's files name the repository alone (one fixture says owner/repo); its
+            # API says owner/repo. A name is not split on "/": the owner is the row's org.
             owner = self.owner if not org or org.lower() == self.owner.lower() else org
-            repo = f"{owner}/{repo}"
+            if not repo.lower().startswith(owner.lower() + "/"):
+                repo = f"{owner}/{repo}"
         return (
             day,
             product_id(product),
