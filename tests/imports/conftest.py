@@ -92,6 +92,12 @@ def detailed_row(day: str, org: str, net: str = "1.5", **over: Any) -> list[Any]
     return [values[c] for c in DETAILED]
 
 
+@pytest.fixture(autouse=True)
+def _imports_dir(settings, tmp_path):
+    """Uploads wait in the test's own folder (a worker reads them by absolute path)."""
+    settings.REPORT_IMPORTS_DIR = str(tmp_path / "imports")
+
+
 @pytest.fixture
 def org(db) -> Organization:
     return OrganizationFactory(github_id=7_700_001, login="globex", name="Globex")
