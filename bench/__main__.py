@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import copilot, dashboard, fanout, ingest, ops_page
+from . import copilot, dashboard, fanout, imports, ingest, ops_page
 
 
 def main() -> int:
@@ -25,6 +25,8 @@ def main() -> int:
     ops_page.report(ops_page.run())
     print()
     copilot.report(copilot.run())
+    print()
+    imports.report(imports.run())
     print(f"\nbenchmarks done in {time.perf_counter() - started:.0f} s")
     return 0
 

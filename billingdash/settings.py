@@ -322,6 +322,10 @@ GITHUB_SIGNIN_CLIENT = env.str(
 )
 
 MEMBERSHIP_TTL_SECONDS = env.int("MEMBERSHIP_TTL_SECONDS", default=900)
+
+# Uploaded usage reports wait here for the import worker (usage.imports; "" = the system's
+# temporary folder + /billingdash-imports). Web and workers must share it.
+REPORT_IMPORTS_DIR = env.str("REPORT_IMPORTS_DIR", default="")
 REFRESH_COOLDOWN_SECONDS = env.int("REFRESH_COOLDOWN_SECONDS", default=300)
 # How long an install link (its signed `state`) stays valid: an owner may read first.
 INSTALL_STATE_MAX_AGE_SECONDS = env.int("INSTALL_STATE_MAX_AGE_SECONDS", default=3600)

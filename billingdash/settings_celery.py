@@ -150,6 +150,7 @@ CELERY_IMPORTS = (
     "usage.collection.tasks",
     "usage.collection.retention",
     "copilot.collection.tasks",
+    "usage.imports.tasks",
 )
 
 # What `from .settings_celery import *` takes: the settings (upper case), nothing else.

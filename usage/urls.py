@@ -6,7 +6,9 @@ from django.urls import path
 from usage.admin.ops import ops, ops_workers
 from usage.web.api import api_org_usage
 from usage.web.exports import org_usage_csv
+from usage.web.imports import api_org_import, api_org_imports, org_import, org_imports
 from usage.web.progress import org_progress
+from usage.web.report_exports import org_report_items_csv
 from usage.web.views import org_dashboard, org_list, org_refresh
 
 urlpatterns = [
@@ -18,6 +20,12 @@ urlpatterns = [
     path("orgs/<str:login>/usage.csv", org_usage_csv, name="org_usage_csv"),
     path("orgs/<str:login>/refresh/", org_refresh, name="org_refresh"),
     path("api/orgs/<str:login>/usage", api_org_usage, name="api_org_usage"),
+    # Usage reports imported from files (issue 15).
+    path("orgs/<str:login>/imports/", org_imports, name="org_imports"),
+    path("orgs/<str:login>/imports/<int:pk>/", org_import, name="org_import"),
+    path("api/orgs/<str:login>/imports", api_org_imports, name="api_org_imports"),
+    path("api/orgs/<str:login>/imports/<int:pk>", api_org_import, name="api_org_import"),
+    path("orgs/<str:login>/report-items.csv", org_report_items_csv, name="org_report_items_csv"),
     # The staff operations page (issue 7).
     path("staff/ops/", ops, name="ops"),
     path("staff/ops/workers.json", ops_workers, name="ops_workers"),

@@ -96,6 +96,8 @@ def _ask_context(request: HttpRequest, *, login: str) -> dict[str, Any]:
     return {
         "share": _share(request, login),
         "owners": org_owners(user=request.user, login=login),
+        # The upload path of the "ask" step (usage report imports, issue 15).
+        "github_web_url": settings.GITHUB_WEB_URL.rstrip("/"),
     }
 
 

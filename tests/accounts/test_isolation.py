@@ -81,6 +81,22 @@ def alert_objects_of(org: Organization) -> None:
     )
 
 
+def report_import_of(org: Organization) -> None:
+    """An imported usage report with id 1 (issue 15), in the org's data."""
+    from usage.models import ReportImport
+
+    ReportImport.objects.create(
+        pk=1,
+        organization=org,
+        kind="detailed",
+        file_name="r.csv",
+        size=1,
+        sha256="0" * 64,
+        verified=True,
+        status="done",
+    )
+
+
 @pytest.fixture
 def world(db):
     acme = OrganizationFactory(login="acme-corp", github_id=7770001, name="Acme Corp")
@@ -88,6 +104,7 @@ def world(db):
     # The objects that org URLs name by id (`<int:...>` is walked with 1): acme's own.
     ChannelFactory(pk=1, organization=acme)
     alert_objects_of(acme)
+    report_import_of(acme)
     people = {}
     for login, role in (
         ("olivia", Membership.Role.OWNER),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('usage', '0007_perf_data_version'),
+        ('usage', '0008_imports_reports'),
     ]
 
     operations = [

@@ -32,6 +32,11 @@ from usage.reporting.cache import (
     revalidate,
     snapshot,
 )
+from usage.reporting.dimensions import (
+    dimension_groups,
+    months_without_detailed_report,
+    parse_dimensions,
+)
 from usage.reporting.filters import FilterError, Filters, parse_strict
 from usage.reporting.reports import GROUP_BY, TIME_BUCKETS, api_groups, total_of
 
@@ -75,8 +80,10 @@ def api_org_usage(request: HttpRequest, login: str) -> HttpResponse:
     except Http404:
         return _error("no such organization", 404)
     group_by = request.GET.get("group_by", "day")
+    if group_by in DIMENSIONS:
+        return _dimension_answer(request, organization, group_by)
     if group_by not in GROUP_BY:
-        return _error(f"group_by must be one of {', '.join(GROUP_BY)}")
+        return _error(f"group_by must be one of {', '.join((*GROUP_BY, *DIMENSIONS))}")
     try:
         filters = parse_strict(request.GET)
     except FilterError as exc:
@@ -114,3 +121,42 @@ def _body(organization: Organization, filters: Filters, group_by: str) -> bytes:
         },
         cls=DjangoJSONEncoder,
     ).encode()
+
+
+# group_by=user|workflow (issue 15): from imported detailed reports.
+DIMENSIONS = ("user", "workflow")
+
+
+def _dimension_answer(request: HttpRequest, organization: Any, group_by: str) -> JsonResponse:
+    try:
+        filters = parse_strict(request.GET)
+    except FilterError as exc:
+        return _error(str(exc))
+    dims = parse_dimensions(request.GET)
+    groups = dimension_groups(organization, filters, dims, group_by)
+    out = []
+    for g in groups:
+        entry = _group(g["key"], g)
+        if group_by == "workflow":
+            entry.update(repository=g["repository"], workflow=g["workflow"])
+        out.append(entry)
+    return JsonResponse(
+        {
+            "organization": organization.login,
+            "start": filters.start.isoformat(),
+            "end": filters.end.isoformat(),
+            "group_by": group_by,
+            "filters": {
+                "product": filters.product or None,
+                "sku": filters.sku or None,
+                "repository": filters.repository,
+                "user": dims.user,
+                "workflow": dims.workflow,
+            },
+            "currency": "USD",
+            "source": "reports",
+            "months_without_detailed_report": months_without_detailed_report(organization, filters),
+            "groups": out,
+            "total": _group(None, total_of(groups).__dict__),
+        }
+    )

@@ -45,6 +45,7 @@ from usage.reporting.charts import (
     repository_chart,
     sku_chart,
 )
+from usage.reporting.dimensions import dimensions_context
 from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import BUCKETS, Filters, parse, range_options
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
@@ -191,6 +192,10 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
             chart_list[0].html = ""  # drawn again, with its markers
         context.update(data, item_columns=TABLE_HEADERS, sort=sort)
+        # Users and workflows, from imported detailed reports (issue 15): read on every
+        # request, beside the cached parts.
+        context.update(dimensions_context(organization, filters, request.GET))
+    context["imports_url"] = reverse("org_imports", args=[organization.login])
     return render(request, "usage/dashboard.html", context)
 
 
