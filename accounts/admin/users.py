@@ -190,6 +190,7 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "billing_platform",
         "collection_paused",
         "last_collected_at",
+        "collection_source_detail",
         "installation_state",
         "members",
     )
@@ -202,6 +203,8 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "billing_platform",
         "collection_paused",
         "last_collected_at",
+        "collection_source",
+        "collection_source_detail",
         "data_deletion",
         "created_at",
         "updated_at",

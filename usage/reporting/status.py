@@ -13,8 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.installations.install_status import InstallationStatus, installation_status
-from accounts.models import Organization
+from accounts.models import OrgAccessToken, Organization
 from usage.collection.selectors import collection_progress_of
+from usage.collection.sources import OWNER_TOKEN, USER_TOKEN
 from usage.models import CollectionRun, DailyUsage, OrgCollectionState
 
 
@@ -28,10 +29,14 @@ class OrgStatus:
     progress: dict[str, Any] = field(default_factory=dict)
     last_error: str = ""
     refresh_wait_seconds: int = 0
+    # A token source (an owner's sign-in that worked, a token an owner added) reads the
+    # billing even without a readable installation (`usage.collection.sources`).
+    token_source: bool = False
 
     @property
     def collectable(self) -> bool:
-        return self.installation.readable and not self.billing_unavailable and not self.paused
+        readable = self.installation.readable or self.token_source
+        return readable and not self.billing_unavailable and not self.paused
 
     @property
     def running(self) -> bool:
@@ -46,7 +51,7 @@ class OrgStatus:
     def problems(self) -> list[str]:
         """Why data cannot flow, most important first."""
         out = []
-        if not self.installation.readable:
+        if not self.installation.readable and not self.token_source:
             out.append(self.installation.words)
         if self.billing_unavailable:
             out.append(
@@ -114,4 +119,6 @@ def org_status(organization: Organization) -> OrgStatus:
         progress=progress,
         last_error=_last_error(organization),
         refresh_wait_seconds=refresh_wait_seconds(state),
+        token_source=OrgAccessToken.objects.filter(organization=organization).exists()
+        or organization.collection_source in (USER_TOKEN, OWNER_TOKEN),
     )
