@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from django.db import transaction
 from django.utils import timezone
@@ -158,23 +159,32 @@ def _confirm_owner(token: str, organization: Organization, who: _Identity) -> No
 
 
 def _probe_usage(token: str, organization: Organization) -> None:
+    """A cheap probe of today's usage report (the body is not read), keeping GitHub's
+    own message when it refuses."""
+    today = datetime.now(UTC).date()
+    path = f"/organizations/{quote(organization.login, safe='')}/settings/billing/usage"
+    params = {"year": today.year, "month": today.month, "day": today.day}
     try:
-        allowed, permission = github.check_billing_access(token, organization.login)
+        github.request("GET", path, token=token, params=params, stream=True).close()
     except (github.RateLimited, github.ServerError, github.NetworkError):
         raise
+    except github.Forbidden as error:
+        permission = error.accepted_permissions_header
+        scopes = error.headers.get("x-accepted-oauth-scopes")
+        raise OrgTokenRejected(
+            f"GitHub refused the usage report of {organization.login} to this token "
+            f"({_github_says(error)}"
+            + (f"; it asks for {permission}" if permission else "")
+            + (f"; it accepts the scope {scopes}" if scopes else "")
+            + "). A fine-grained token needs the organization permission Administration "
+            "(read) with this organization as its resource owner; a classic token needs "
+            "the admin:org scope."
+        ) from None
     except github.GitHubError as error:
         raise OrgTokenRejected(
             f"GitHub refused the usage report of {organization.login} to this token "
             f"({_github_says(error)})."
         ) from None
-    if not allowed:
-        raise OrgTokenRejected(
-            f"GitHub refused the usage report of {organization.login} to this token (403"
-            + (f"; it asks for {permission}" if permission else "")
-            + "). A fine-grained token needs the organization permission Administration "
-            "(read) with this organization as its resource owner; a classic token needs "
-            "the admin:org scope."
-        )
 
 
 def org_token_add(

@@ -192,3 +192,15 @@ def test_a_revoked_owner_token_is_recorded_as_refused(gh_in_process):
     assert "Bad credentials" in added["message"]
     token.refresh_from_db()
     assert "Bad credentials" in token.refused_reason
+
+
+def test_the_sources_in_words():
+    from datetime import date
+
+    from usage.collection.sources import reports_words
+
+    assert (
+        reports_words({"uploaded_by": "Bill", "last_on": date(2026, 12, 3)})
+        == "from usage reports uploaded by Bill, last on 3 Dec"
+    )
+    assert reports_words({"detail": "from usage reports uploaded by Bill"}).endswith("Bill")

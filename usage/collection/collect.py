@@ -278,7 +278,7 @@ def _collect_month(
                 attention = (rung.installation, exc.refusal.attention)
     if attention is not None:
         installation_needs_attention(installation=attention[0], reason=attention[1])
-    said = "; ".join(e.get("reason") or e.get("message") or "" for e in refused)
+    said = "; ".join((e.get("reason") or e.get("message") or "").rstrip(".") for e in refused)
     reports = reports_source_of(org)
     if reports is not None:
         words = reports_words(reports)

@@ -298,6 +298,12 @@ def org_sources(organization: Organization) -> dict[str, Any]:
     for entry in refusals:
         by_source.setdefault(entry.get("source", ""), []).append(entry)
     installation = installation_for_collection(organization)
+    other = (
+        Installation.objects.filter(organization=organization)
+        .exclude(state=Installation.State.DELETED)
+        .order_by("-updated_at")
+        .first()
+    )
     owners = owners_signed_in(organization)
     org_token = OrgAccessToken.objects.filter(organization=organization).first()
     reports = reports_source_of(organization)
@@ -313,11 +319,10 @@ def org_sources(organization: Organization) -> dict[str, Any]:
         RungState(
             APP,
             "1. The App's installation",
-            state(APP, installation is not None),
-            "The App is installed with Administration (read)."
-            if installation is not None
-            else f"The App is not installed on {login} with Administration (read): an owner "
-            "installs it (or accepts its permissions) on GitHub.",
+            "refused"
+            if installation is None and other is not None and used != APP
+            else state(APP, installation is not None),
+            _app_words(organization, installation, other),
             by_source[APP],
         ),
         RungState(
@@ -366,6 +371,24 @@ def org_sources(organization: Organization) -> dict[str, Any]:
         "expiry_warning": expiry_warning(org_token),
         "next_step": next_step(organization, rungs),
     }
+
+
+def _app_words(
+    organization: Organization, readable: Installation | None, other: Installation | None
+) -> str:
+    if readable is not None:
+        return "The App is installed with Administration (read)."
+    if other is not None:
+        why = other.state_reason or other.get_state_display()
+        return (
+            f"The App's installation on {organization.login} is "
+            f"{other.get_state_display().lower()}: {why.rstrip('.')}. It is tried again once "
+            "GitHub says it changed (a webhook, or the daily reconciliation)."
+        )
+    return (
+        f"The App is not installed on {organization.login}: an owner installs it, with "
+        "Administration (read), on GitHub."
+    )
 
 
 def next_step(organization: Organization, rungs: list[RungState]) -> str:

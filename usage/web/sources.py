@@ -11,6 +11,8 @@ JSON API (session auth; writes need Django's CSRF token in ``X-CSRFToken``):
 - ``POST /api/orgs/<login>/sources/token`` ``{"token": "..."}``: 201 ``{"source":
   "owner_token", "github_login", "expires_at", "last4"}``; 400 ``{"error"}`` with
   GitHub's reason; 403 for a billing manager; 503 when GitHub cannot be asked now.
+  A saved token starts a collection at once (`org_backfill_start`: every month not yet
+  final, newest first).
 - ``GET`` the same URL: the token's description (never the token); ``DELETE``: 204,
   404 when there is none.
 
@@ -31,6 +33,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
+from kombu.exceptions import KombuError, OperationalError
 
 from accounts.models import Membership, OrgAccessToken, Organization
 from accounts.org_tokens import (
@@ -42,7 +45,7 @@ from accounts.org_tokens import (
 )
 from accounts.roles.access import get_org_for_billing
 from billingdash import github
-from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
+from usage.collection.services import org_backfill_start
 from usage.collection.sources import org_sources
 
 log = logging.getLogger(__name__)
@@ -75,12 +78,14 @@ def token_json(token: OrgAccessToken | None) -> dict[str, Any] | None:
     }
 
 
-def _collect_soon(organization: Organization, user) -> None:
-    """A token was added: collect this month with it now (cool-down permitting)."""
+def _collect_soon(organization: Organization) -> None:
+    """A token was added: collect with it now, newest month first (months already final
+    are skipped; a month already queued is not queued twice)."""
     try:
-        org_refresh_request(organization=organization, user=user)
-    except (RefreshCoolingDown, QueueUnavailable) as exc:
-        log.info("no immediate collection of %s after a new token: %s", organization, exc)
+        org_backfill_start(organization=organization)
+    except (OperationalError, KombuError, OSError) as exc:
+        # The runs are saved: the sweeper sends them once the broker is back.
+        log.warning("collection of %s after a new token not sent now: %r", organization, exc)
 
 
 def _add(request: HttpRequest, organization: Organization, token: str) -> tuple[int, str]:
@@ -91,7 +96,7 @@ def _add(request: HttpRequest, organization: Organization, token: str) -> tuple[
         return 400, exc.reason
     except (github.RateLimited, github.ServerError, github.NetworkError) as exc:
         return 503, GITHUB_BUSY.format(what=type(exc).__name__)
-    _collect_soon(organization, request.user)
+    _collect_soon(organization)
     return 201, ""
 
 
