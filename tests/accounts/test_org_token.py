@@ -93,7 +93,7 @@ def test_an_owner_adds_a_classic_token_stored_encrypted_never_shown_again(world,
     for path in (url(org), f"/api/orgs/{org.login}/sources", f"/orgs/{org.login}/sources/"):
         got = client.get(path)
         assert got.status_code == 200 and pat.encode() not in got.content
-    assert client.get(url(org)).json()["last4"] == pat[-4:]
+    assert client.get(url(org)).json()["token"]["last4"] == pat[-4:]
     assert pat not in caplog.text
 
 

@@ -204,3 +204,32 @@ def test_the_sources_in_words():
         == "from usage reports uploaded by Bill, last on 3 Dec"
     )
     assert reports_words({"detail": "from usage reports uploaded by Bill"}).endswith("Bill")
+
+
+@pytest.mark.django_db
+def test_the_source_in_words_on_the_dashboard_overview_and_staff_pages(gh_in_process, client):
+    from tests.factories import StaffUserFactory
+
+    sim = gh_in_process
+    org = mirror_installed_org(sim, "ladder-words", repos=2)
+    sim.control.refuse_installation_tokens(org.login)
+    olivia = person(sim, org, "olivia-l6", "admin", client="app")
+    assert collect(org).state == State.SUCCEEDED
+
+    client.force_login(olivia)
+    dashboard = client.get(f"/orgs/{org.login}/").content.decode()
+    assert "figures from Olivia-L6&#x27;s sign-in" in dashboard
+    overview = client.get("/orgs/").content.decode()
+    assert "Collected from Olivia-L6&#x27;s sign-in" in overview
+    sources = client.get(f"/api/orgs/{org.login}/sources").json()
+    assert (sources["source"], sources["source_detail"]) == (
+        "user_token",
+        "from Olivia-L6's sign-in",
+    )
+    assert [r["state"] for r in sources["rungs"]][:2] == ["refused", "used"]
+
+    client.force_login(StaffUserFactory())
+    ops = client.get("/staff/ops/").content.decode()
+    assert 'data-source-org="ladder-words"' in ops and REFUSED in ops
+    admin = client.get("/admin/accounts/organization/").content.decode()
+    assert "from Olivia-L6&#x27;s sign-in" in admin

@@ -13,8 +13,8 @@ JSON API (session auth; writes need Django's CSRF token in ``X-CSRFToken``):
   GitHub's reason; 403 for a billing manager; 503 when GitHub cannot be asked now.
   A saved token starts a collection at once (`org_backfill_start`: every month not yet
   final, newest first).
-- ``GET`` the same URL: the token's description (never the token); ``DELETE``: 204,
-  404 when there is none.
+- ``GET`` the same URL: ``{"token": {...} | null}``, the token's description (never the
+  token itself); ``DELETE``: 204, 404 when there is none.
 
 401 without a session, 404 for anyone who may not see the organization's billing.
 """
@@ -194,8 +194,7 @@ def api_org_source_token(request: HttpRequest, login: str) -> HttpResponse:
     if isinstance(organization, JsonResponse):
         return organization
     if request.method == "GET":
-        token = org_token_of(organization)
-        return JsonResponse(token_json(token)) if token else _error("no token", 404)
+        return JsonResponse({"token": token_json(org_token_of(organization))})
     if not _is_owner(organization):
         return _error(f"only an owner of {organization.login} can add or remove its token", 403)
     if request.method == "DELETE":
