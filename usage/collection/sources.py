@@ -379,11 +379,15 @@ def _app_words(
     if readable is not None:
         return "The App is installed with Administration (read)."
     if other is not None:
-        why = other.state_reason or other.get_state_display()
+        state = {
+            Installation.State.NEEDS_ATTENTION: "needs attention",
+            Installation.State.SUSPENDED: "is suspended",
+            Installation.State.MISSING_PERMISSION: "lacks Administration (read)",
+        }.get(other.state, "cannot read billing")
+        why = f": {other.state_reason.rstrip('.')}" if other.state_reason else ""
         return (
-            f"The App's installation on {organization.login} is "
-            f"{other.get_state_display().lower()}: {why.rstrip('.')}. It is tried again once "
-            "GitHub says it changed (a webhook, or the daily reconciliation)."
+            f"The App's installation on {organization.login} {state}{why}. It is tried "
+            "again once GitHub says it changed (a webhook, or the daily reconciliation)."
         )
     return (
         f"The App is not installed on {organization.login}: an owner installs it, with "
