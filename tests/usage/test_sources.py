@@ -15,8 +15,8 @@ from tests.helpers import mirror_installed_org
 from usage import periods
 from usage.collection.collect import org_collect_due
 from usage.collection.services import org_backfill_start, run_enqueue
-from usage.collection.sources import org_sources
 from usage.models import CollectionRun, OrgCollectionState
+from usage.reporting.sources import org_sources
 
 from .conftest import installation_of, usage_calls, wait_settled
 from .test_collect_worker import assert_month_matches_simulator
@@ -170,6 +170,9 @@ def test_app_and_sign_in_refused_an_owner_token_backfills_every_month_to_the_cen
         "from a token an owner added",
     )
     assert [r["source"] for r in refusals(org)] == ["app", "user_token"]
+    # One refusal is enough: the App and the sign-in were asked for the first month only,
+    # the other months went straight to the token (3 + 1 + 1 usage calls).
+    assert len(usage_calls(gh, org.login)) == 5
     token.refresh_from_db()
     assert token.last_used_at is not None and token.refused_reason == ""
     assert installation_of(org).state == Installation.State.ACTIVE

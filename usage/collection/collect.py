@@ -71,6 +71,8 @@ from usage.collection.sources import (
     Rung,
     RungUnusable,
     org_rungs,
+    prior_refusals,
+    recently_refused,
     refusal_entry,
     reports_source_of,
     reports_words,
@@ -266,7 +268,12 @@ def _collect_month(
         signals.month_collected_on_commit(organization_id=org.pk, period=period, run_id=run.pk)
 
     attention: tuple[Installation, str] | None = None
+    prior = prior_refusals(org)
     for index, rung in enumerate(rungs):
+        seen = recently_refused(rung, prior)
+        if seen is not None:
+            refused.append(seen)  # GitHub said so minutes ago: not asked again
+            continue
         current.append(rung)
         try:
             return _collect_from(run, org, rung, keeper, before_commit, index + 1 < len(rungs))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -38,7 +38,7 @@ from accounts.models import (
     Organization,
     User,
 )
-from accounts.org_tokens import expiry_warning, org_token_refused, org_token_used
+from accounts.org_tokens import org_token_refused, org_token_used
 from accounts.tokens import GitHubAuthorizationLost, user_github_token
 from billingdash import github
 from billingdash.logging import redact
@@ -51,6 +51,9 @@ APP, USER_TOKEN, OWNER_TOKEN, REPORTS = "app", "user_token", "owner_token", "rep
 SOURCES = (APP, USER_TOKEN, OWNER_TOKEN, REPORTS)
 # At most this many owners' sign-ins are tried per month collected.
 MAX_OWNER_SIGNINS = 3
+# A token GitHub refused (401/403) is not asked again for this long (the other months of
+# a backfill, the next hourly run), unless it was renewed meanwhile.
+REFUSED_RETRY_AFTER = timedelta(minutes=50)
 
 
 def reports_source_of(organization: Organization) -> dict[str, Any] | None:
@@ -250,6 +253,51 @@ def refusal_entry(
     return entry
 
 
+def _parse_at(entry: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(entry.get("at")))
+    except ValueError:
+        return None
+
+
+def prior_refusals(organization: Organization) -> list[dict[str, Any]]:
+    row = OrgCollectionState.objects.filter(organization=organization).first()
+    return list(row.source_refusals or []) if row is not None else []
+
+
+def recently_refused(rung: Rung, prior: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """GitHub's refusal of this very token within `REFUSED_RETRY_AFTER`, if any: the
+    rung is not asked again for every month of a backfill (one refusal is enough). A new
+    token (a fresh sign-in, a token added again, the installation changed) is asked."""
+    now = timezone.now()
+    entry = next(
+        (
+            e
+            for e in prior
+            if e.get("source") == rung.source
+            and e.get("who", "") == rung.who
+            and e.get("status") in (401, 403)
+        ),
+        None,
+    )
+    at = _parse_at(entry) if entry else None
+    if entry is None or at is None or now - at > REFUSED_RETRY_AFTER:
+        return None
+    if rung.org_token is not None:
+        refused_at = rung.org_token.refused_at
+        return entry if refused_at is not None and refused_at <= at + timedelta(seconds=1) else None
+    if rung.user is not None:
+        renewed = (
+            GitHubToken.objects.filter(user=rung.user, updated_at__gt=at).exists()
+            or not GitHubToken.objects.filter(user=rung.user).exists()
+        )
+        return None if renewed else entry
+    if rung.installation is not None:
+        changed = Installation.objects.filter(pk=rung.installation.pk, updated_at__gt=at)
+        return None if changed.exists() else entry
+    return None
+
+
 def sources_record(
     *,
     organization: Organization,
@@ -268,140 +316,3 @@ def sources_record(
     )
     if rung is not None and rung.org_token is not None:
         org_token_used(token=rung.org_token)
-
-
-# --- reads for the pages ------------------------------------------------------------------
-
-
-@dataclass
-class RungState:
-    source: str
-    title: str
-    state: str  # used | refused | ready | missing
-    words: str
-    refusals: list[dict[str, Any]]
-
-
-def _refusals_of(organization: Organization) -> tuple[list[dict[str, Any]], datetime | None]:
-    row = OrgCollectionState.objects.filter(organization=organization).first()
-    if row is None:
-        return [], None
-    return list(row.source_refusals or []), row.source_checked_at
-
-
-def org_sources(organization: Organization) -> dict[str, Any]:
-    """Every rung's state for the sources page and the JSON API."""
-    refusals, checked_at = _refusals_of(organization)
-    used = organization.collection_source
-    login = organization.login
-    by_source: dict[str, list[dict[str, Any]]] = {s: [] for s in SOURCES}
-    for entry in refusals:
-        by_source.setdefault(entry.get("source", ""), []).append(entry)
-    installation = installation_for_collection(organization)
-    other = (
-        Installation.objects.filter(organization=organization)
-        .exclude(state=Installation.State.DELETED)
-        .order_by("-updated_at")
-        .first()
-    )
-    owners = owners_signed_in(organization)
-    org_token = OrgAccessToken.objects.filter(organization=organization).first()
-    reports = reports_source_of(organization)
-
-    def state(source: str, available: bool) -> str:
-        if used == source:
-            return "used"
-        if by_source.get(source):
-            return "refused"
-        return "ready" if available else "missing"
-
-    rungs = [
-        RungState(
-            APP,
-            "1. The App's installation",
-            "refused"
-            if installation is None and other is not None and used != APP
-            else state(APP, installation is not None),
-            _app_words(organization, installation, other),
-            by_source[APP],
-        ),
-        RungState(
-            USER_TOKEN,
-            "2. An owner's own sign-in",
-            state(USER_TOKEN, bool(owners)),
-            "Owners signed in: " + ", ".join(person(u) for u in owners) + "."
-            if owners
-            else f"No owner of {login} has signed in to billingdash yet.",
-            by_source[USER_TOKEN],
-        ),
-        RungState(
-            OWNER_TOKEN,
-            "3. A token an owner added",
-            state(OWNER_TOKEN, org_token is not None),
-            (
-                f"Token …{org_token.last4} of {org_token.github_login}, added "
-                f"{org_token.created_at:%-d %b %Y}"
-                + (
-                    f", expires {org_token.expires_at:%-d %b %Y}."
-                    if org_token.expires_at
-                    else ", no expiry."
-                )
-            )
-            if org_token is not None
-            else "No token added: an owner can add one below.",
-            by_source[OWNER_TOKEN],
-        ),
-        RungState(
-            REPORTS,
-            "4. Usage reports uploaded",
-            state(REPORTS, reports is not None),
-            reports_words(reports).capitalize() + "."
-            if reports
-            else "No verified usage reports uploaded: an owner or billing manager can "
-            "upload the reports they download from GitHub's billing pages.",
-            [],
-        ),
-    ]
-    return {
-        "source": used or None,
-        "source_detail": organization.collection_source_detail or "",
-        "checked_at": checked_at,
-        "rungs": rungs,
-        "token": org_token,
-        "expiry_warning": expiry_warning(org_token),
-        "next_step": next_step(organization, rungs),
-    }
-
-
-def _app_words(
-    organization: Organization, readable: Installation | None, other: Installation | None
-) -> str:
-    if readable is not None:
-        return "The App is installed with Administration (read)."
-    if other is not None:
-        state = {
-            Installation.State.NEEDS_ATTENTION: "needs attention",
-            Installation.State.SUSPENDED: "is suspended",
-            Installation.State.MISSING_PERMISSION: "lacks Administration (read)",
-        }.get(other.state, "cannot read billing")
-        why = f": {other.state_reason.rstrip('.')}" if other.state_reason else ""
-        return (
-            f"The App's installation on {organization.login} {state}{why}. It is tried "
-            "again once GitHub says it changed (a webhook, or the daily reconciliation)."
-        )
-    return (
-        f"The App is not installed on {organization.login}: an owner installs it, with "
-        "Administration (read), on GitHub."
-    )
-
-
-def next_step(organization: Organization, rungs: list[RungState]) -> str:
-    """What would unlock data when no source works (or the next source after the one
-    used), in plain words."""
-    refused = [r for r in rungs if r.state == "refused"]
-    if any(r.state == "used" for r in rungs) or not refused:
-        if not any(r.state in ("used", "ready") for r in rungs):
-            return unlock_words(organization, APP)
-        return ""
-    last = refused[-1].refusals[-1] if refused[-1].refusals else {}
-    return str(last.get("unlock") or unlock_words(organization, refused[-1].source))

@@ -46,7 +46,7 @@ from accounts.org_tokens import (
 from accounts.roles.access import get_org_for_billing
 from billingdash import github
 from usage.collection.services import org_backfill_start
-from usage.collection.sources import org_sources
+from usage.reporting.sources import org_sources
 
 log = logging.getLogger(__name__)
 
