@@ -15,7 +15,7 @@ from tests.helpers import mirror_installed_org
 from usage import periods
 from usage.collection.collect import org_collect_due
 from usage.collection.services import org_backfill_start, run_enqueue
-from usage.models import CollectionRun, OrgCollectionState
+from usage.models import CollectionRun, EndpointAvailability, OrgCollectionState, UsageSummary
 from usage.reporting.sources import org_sources
 
 from .conftest import installation_of, usage_calls, wait_settled
@@ -99,6 +99,10 @@ def test_app_refused_the_owners_sign_in_collects_to_the_cent(gh_in_process):
     assert len(usage_calls(sim, org.login)) == 2
     page = org_sources(org)
     assert [r.state for r in page["rungs"]] == ["refused", "used", "missing", "missing"]
+    # The summary and budgets were read with the token GitHub accepted, not marked
+    # unavailable because of the refused one.
+    assert UsageSummary.objects.filter(organization=org).exists()
+    assert not EndpointAvailability.objects.filter(organization=org, available=False).exists()
 
 
 @pytest.mark.django_db

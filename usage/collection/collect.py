@@ -175,6 +175,15 @@ def _record_budget(installation: Installation | None, stats: github.CallStats) -
         )
 
 
+def _extras_after(org: Organization, token: str, period: date) -> None:
+    """The summary and budgets after the month was saved: a rate limit now only waits for
+    the next run (the month is already committed)."""
+    try:
+        extras_collect(organization=org, token=token, period=period)
+    except github.GitHubError as exc:
+        log.info("summary and budgets of %s left for the next run: %r", org, exc)
+
+
 def _collect_from(
     run: CollectionRun,
     org: Organization,
@@ -204,11 +213,12 @@ def _collect_from(
             if not token:
                 # Inside the try: the App's token itself may be refused (uninstalled...).
                 token = rung.token()
-            if period == periods.current_month():
+            current = period == periods.current_month()
+            if current and not more:
                 # Small and optional, read first: a rate limit here defers the run before
                 # the big download; their own failures never fail the run (see extras).
                 extras_collect(organization=org, token=token, period=period)
-            return month_replace(
+            result = month_replace(
                 organization_id=org.pk,
                 period=period,
                 items=github.iter_billing_usage(
@@ -217,6 +227,11 @@ def _collect_from(
                 check=keeper.check,
                 before_commit=before_commit,
             )
+            if current and more:
+                # Another source may follow: the extras are read only with a token GitHub
+                # accepted (a refused one would mark them unavailable for a day).
+                _extras_after(org, token, period)
+            return result
         except github.Unauthorized as exc:
             # The token may have been revoked: try once with a fresh one (App, sign-in).
             if attempt == 2 or rung.renew is None:

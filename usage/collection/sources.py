@@ -190,11 +190,20 @@ def org_has_source(organization: Organization) -> bool:
 
 def token_refusal(org: Organization, rung: Rung, period: date, error: github.GitHubError):
     """A user or owner-added token's refusal: 401/403 are the token's (try the next
-    source); 400/404 mean the usage report is not available to the org (stop)."""
+    source); 400/404 mean the usage report is not available to the org (stop), except a
+    404 for an org whose report GitHub served before (the token's user cannot see it)."""
     if isinstance(error, github.Gone):
         return Refusal(str(error), stop=False)
     if isinstance(error, github.BadRequest) and period < periods.previous_month():
         return Refusal(f"GitHub refused this month: {error}", stop=False)
+    enhanced = org.billing_platform == Organization.BillingPlatform.ENHANCED
+    if isinstance(error, github.NotFound) and enhanced:
+        # GitHub served this org's report before: the token's user cannot see the org
+        # (no longer an owner, or gone), which is the token's refusal, not the org's.
+        return Refusal(
+            f"GitHub answered 404 to {rung.detail.removeprefix('from ')}: {error.message}",
+            token_refused=True,
+        )
     if isinstance(error, github.BadRequest | github.NotFound):
         return usage_not_available(organization=org, error=error)
     name = rung.detail.removeprefix("from ")
@@ -276,7 +285,7 @@ def recently_refused(rung: Rung, prior: list[dict[str, Any]]) -> dict[str, Any] 
             for e in prior
             if e.get("source") == rung.source
             and e.get("who", "") == rung.who
-            and e.get("status") in (401, 403)
+            and e.get("status") in (401, 403, 404)
         ),
         None,
     )
