@@ -92,7 +92,7 @@ def test_app_refused_the_owners_sign_in_collects_to_the_cent(gh_in_process):
     [app] = refusals(org)
     assert (app["source"], app["status"], app["message"]) == ("app", 403, REFUSED)
     assert app["permission"] == "organization_administration=read"
-    assert "signs in to billingdash" in app["unlock"]
+    assert "adds a personal access token" in app["unlock"]
     # The App was refused, but another source worked: the installation is left alone.
     assert installation_of(org).state == Installation.State.ACTIVE
     # The billing manager's token was never tried: two usage calls (App, Olivia).

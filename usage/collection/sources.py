@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import (
@@ -218,6 +219,9 @@ def token_refusal(org: Organization, rung: Rung, period: date, error: github.Git
 def unlock_words(organization: Organization, source: str) -> str:
     """The step that would unlock the source after `source` (plain words)."""
     login = organization.login
+    if source == APP and settings.GITHUB_SIGNIN_CLIENT != "app":
+        # People sign in with the classic OAuth App, whose tokens GitHub refuses here.
+        return unlock_words(organization, USER_TOKEN)
     if source == APP:
         return (
             f"Next: an owner of {login} signs in to billingdash with GitHub (GitHub accepts "
