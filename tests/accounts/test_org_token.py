@@ -116,6 +116,8 @@ def test_a_fine_grained_token_of_an_owner_is_checked_through_the_app(world):
     assert "expires in" in expiry_warning(row)
     sources = client_of(people["manager"]).get(f"/api/orgs/{org.login}/sources").json()
     assert sources["expiry_warning"].startswith(f"The token …{row.last4} of tok-olivia expires")
+    dashboard = client_of(people["manager"]).get(f"/orgs/{org.login}/").content.decode()
+    assert f"The token …{row.last4} of tok-olivia expires in" in dashboard
 
 
 def test_expiry_warning_starts_seven_days_ahead():
