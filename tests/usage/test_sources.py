@@ -240,3 +240,31 @@ def test_the_source_in_words_on_the_dashboard_overview_and_staff_pages(gh_in_pro
     assert 'data-source-org="ladder-words"' in ops and REFUSED in ops
     admin = client.get("/admin/accounts/organization/").content.decode()
     assert "from Olivia-L6&#x27;s sign-in" in admin
+
+
+@pytest.mark.django_db
+def test_every_token_refused_with_reports_uploaded_the_reports_are_the_source(
+    gh_in_process, monkeypatch
+):
+    """Rung 4. The imports' selector is wired in at merge; here its stand-in answers."""
+    from datetime import date
+
+    import usage.collection.collect as collect_module
+
+    sim = gh_in_process
+    org = mirror_installed_org(sim, "ladder-reports", repos=2)
+    sim.control.refuse_installation_tokens(org.login)
+    uploaded = {"uploaded_by": "Bill", "last_on": date(2026, 12, 3)}
+    monkeypatch.setattr(collect_module, "reports_source_of", lambda organization: uploaded)
+
+    run = collect(org)
+
+    assert run.state == State.SKIPPED  # not a failure: the reports stand in
+    assert "figures come from usage reports uploaded by Bill, last on 3 Dec" in run.error
+    org.refresh_from_db()
+    assert (org.collection_source, org.collection_source_detail) == (
+        "reports",
+        "from usage reports uploaded by Bill, last on 3 Dec",
+    )
+    [app] = refusals(org)
+    assert (app["source"], app["status"]) == ("app", 403)

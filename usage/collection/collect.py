@@ -308,7 +308,8 @@ def _collect_month(
         raise Refused(
             Refusal(
                 f"GitHub refused every token billingdash has for {org.login} ({said}); its "
-                f"figures come {words}."
+                f"figures come {words}.",
+                skip=True,
             )
         )
     sources_record(organization=org, source="", detail="", refused=refused)
@@ -381,7 +382,7 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
                 # Renamed: the run is due again at once, under the org's new login.
                 _requeue(run, 0, refusal.reason, **calls)
                 return Step()
-            _finish(run, State.FAILED, refusal.reason, **calls)
+            _finish(run, State.SKIPPED if refusal.skip else State.FAILED, refusal.reason, **calls)
             if refusal.stop:
                 runs_skip_queued(organization_id=org.pk, reason=refusal.reason)
                 return Step(stop=True)

@@ -59,6 +59,8 @@ class Refusal:
     token_refused: bool = False
     # Marking the installation "needs attention" was left to the caller (`attention=False`).
     attention: str = ""
+    # Nothing failed: the run is skipped (every token refused, uploaded reports stand in).
+    skip: bool = False
 
 
 class Refused(Exception):
