@@ -422,7 +422,8 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
             log.exception("collection of run %s failed", run.pk)
             _finish(run, State.FAILED, f"internal error: {type(exc).__name__}: {exc}")
             return Step()
-        _record_budget(installation, stats)
+        if Organization.objects.filter(pk=org.pk, collection_source=APP).exists():
+            _record_budget(installation, stats)  # a user's or owner's token has its own
     log.info("collected %s %s: %d items", org, f"{run.period:%Y-%m}", result.items)
     return Step()
 
