@@ -73,6 +73,11 @@ class Organization(models.Model):
     # Written by the usage app after each successful collection (accounts never imports
     # usage, so the org list reads freshness from here).
     last_collected_at = models.DateTimeField(null=True, blank=True)
+    # Written by the usage app's source ladder (`usage.collection.sources`): which source
+    # the last collection used (app, user_token, owner_token, reports; "" none yet) and
+    # that source in words ("from the App", "from Olivia's sign-in"...).
+    collection_source = models.CharField(max_length=20, blank=True)
+    collection_source_detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -254,3 +259,36 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class OrgAccessToken(models.Model):
+    """A personal access token an owner added for one organization (the source ladder's
+    third rung): encrypted at rest, never shown again (only its last four characters),
+    used for that organization only. Its user was an owner of the org when it was added."""
+
+    class Kind(models.TextChoices):
+        CLASSIC = "classic_pat", "Classic personal access token"
+        FINE_GRAINED = "fine_grained_pat", "Fine-grained personal access token"
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="access_token"
+    )
+    token = EncryptedTextField()
+    last4 = models.CharField(max_length=4)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    github_id = models.BigIntegerField()
+    github_login = models.CharField(max_length=39)
+    # From GitHub's ``github-authentication-token-expiration`` header (None: no expiry).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # What GitHub answered the last time it refused the token ("" while it works).
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refused_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "owner-added access token"
+
+    def __str__(self) -> str:
+        return f"token …{self.last4} of {self.github_login} for {self.organization}"

@@ -209,6 +209,11 @@ class OrgCollectionState(models.Model):
     extras_collected_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time the summary and budgets were read."
     )
+    # The source ladder (`usage.collection.sources`): what GitHub answered each source it
+    # refused on the last collection ([{"source", "who", "status", "message", "permission",
+    # "at", "unlock"}, ...]), and when the ladder last ran. The source used is on the org.
+    source_refusals = models.JSONField(default=list, blank=True)
+    source_checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"collection state of {self.organization_id}"

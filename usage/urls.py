@@ -9,6 +9,7 @@ from usage.web.exports import org_usage_csv
 from usage.web.imports import api_org_import, api_org_imports, org_import, org_imports
 from usage.web.progress import org_progress
 from usage.web.report_exports import org_report_items_csv
+from usage.web.sources import api_org_source_token, api_org_sources, org_sources_page
 from usage.web.views import org_dashboard, org_list, org_refresh
 
 urlpatterns = [
@@ -26,6 +27,10 @@ urlpatterns = [
     path("api/orgs/<str:login>/imports", api_org_imports, name="api_org_imports"),
     path("api/orgs/<str:login>/imports/<int:pk>", api_org_import, name="api_org_import"),
     path("orgs/<str:login>/report-items.csv", org_report_items_csv, name="org_report_items_csv"),
+    # Where the numbers come from: the source ladder (issue 15).
+    path("orgs/<str:login>/sources/", org_sources_page, name="org_sources"),
+    path("api/orgs/<str:login>/sources", api_org_sources, name="api_org_sources"),
+    path("api/orgs/<str:login>/sources/token", api_org_source_token, name="api_org_source_token"),
     # The staff operations page (issue 7).
     path("staff/ops/", ops, name="ops"),
     path("staff/ops/workers.json", ops_workers, name="ops_workers"),

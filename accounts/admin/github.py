@@ -21,7 +21,13 @@ from accounts.admin.helpers import (
     pretty_json,
     shorten,
 )
-from accounts.models import AuditEvent, Installation, InstallRequest, WebhookDelivery
+from accounts.models import (
+    AuditEvent,
+    Installation,
+    InstallRequest,
+    OrgAccessToken,
+    WebhookDelivery,
+)
 
 # --- installations ----------------------------------------------------------------------
 
@@ -77,6 +83,37 @@ class InstallationAdmin(ReadOnlyAdmin, ObjectActionsAdmin):
             )
             lines.append(f"{inst}: re-check with GitHub queued.")
         return finish_action(self, request, lines)
+
+
+@admin.register(OrgAccessToken)
+class OrgAccessTokenAdmin(ReadOnlyAdmin):
+    """Tokens owners added (the source ladder's third rung): never the token itself, only
+    its last four characters. Owners add and remove them on the org's sources page."""
+
+    list_display = (
+        "organization",
+        "github_login",
+        "kind",
+        "last4",
+        "expires_at",
+        "last_used_at",
+        "refused_reason",
+    )
+    search_fields = ("organization__login", "github_login")
+    fields = (
+        "organization",
+        "github_login",
+        "github_id",
+        "kind",
+        "last4",
+        "expires_at",
+        "added_by",
+        "created_at",
+        "last_used_at",
+        "refused_at",
+        "refused_reason",
+    )
+    readonly_fields = fields
 
 
 @admin.register(InstallRequest)

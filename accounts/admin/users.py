@@ -198,6 +198,7 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "platform",
         "paused",
         "last_collected",
+        "collection_source_detail",
         "installation_state",
         "members",
     )
@@ -211,6 +212,8 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "billing_platform",
         "collection_paused",
         "last_collected_at",
+        "collection_source",
+        "collection_source_detail",
         "data_deletion",
         "created_at",
         "updated_at",

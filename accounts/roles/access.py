@@ -160,6 +160,13 @@ class OrgRow:
             "access": self.access,
             "installed": self.installed,
             "last_collected_at": collected.isoformat() if collected else None,
+            # The source ladder's rung in use (usage.collection.sources), and in words.
+            "source": (self.organization.collection_source or None)
+            if self.can_see_billing
+            else None,
+            "source_detail": self.organization.collection_source_detail
+            if self.can_see_billing
+            else "",
         }
 
 

@@ -13,7 +13,9 @@ from accounts.roles.access import memberships_refresh_if_stale, user_org_rows
 @never_cache
 @require_GET
 def api_org_list(request: HttpRequest) -> JsonResponse:
-    """``[{"login", "name", "role", "access", "installed", "last_collected_at"}]``."""
+    """``[{"login", "name", "role", "access", "installed", "last_collected_at", "source",
+    "source_detail"}]`` (source: ``app``, ``user_token``, ``owner_token``, ``reports`` or
+    null; see `usage.collection.sources`)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "authentication required"}, status=401)
     memberships_refresh_if_stale(user=request.user)

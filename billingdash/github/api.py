@@ -30,6 +30,7 @@ __all__ = [
     "get_billing_usage_summary",
     "get_org",
     "get_org_installation",
+    "get_org_membership",
     "get_user_org_membership",
     "iter_billing_usage",
     "list_app_installations",
@@ -115,6 +116,15 @@ def list_org_members(
     https://docs.github.com/rest/orgs/members#list-organization-members
     """
     return list(http.paginate(f"/orgs/{_seg(org)}/members", token=token, params={"role": role}))
+
+
+def get_org_membership(token: str, org: str, username: str) -> OrgMembership:
+    """Someone's membership (state, role ``admin`` | ``member`` | ``billing_manager``) in
+    an org, asked with a token of a member (or an installation token with Members read).
+    https://docs.github.com/rest/orgs/members#get-organization-membership-for-a-user
+    """
+    path = f"/orgs/{_seg(org)}/memberships/{_seg(username)}"
+    return _object(http.request_json("GET", path, token=token), "membership")
 
 
 # --- the App (JWT) --------------------------------------------------------------------

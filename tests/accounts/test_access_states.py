@@ -72,6 +72,8 @@ def test_org_list_and_json(client, olivia):
             "access": "app",
             "installed": True,
             "last_collected_at": None,
+            "source": None,
+            "source_detail": "",
         },
         {
             "login": "globex",
@@ -80,6 +82,8 @@ def test_org_list_and_json(client, olivia):
             "access": "no_access",
             "installed": False,
             "last_collected_at": None,
+            "source": None,
+            "source_detail": "",
         },
     ]
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from accounts.models import AuditEvent, InstallRequest
+from accounts.models import AuditEvent, InstallRequest, OrgAccessToken
 from alerts.models import Delivery, Digest, FiredAlert, Rule
 from billingdash import github
 from billingdash.heartbeat import heartbeat_record
@@ -72,6 +72,16 @@ def _world(installed_org, staff_user, client, gh):
         extra_data={"login": "olivia", "access_token": str(app_token.access_token)},
     )
     InstallRequest.objects.create(user=olivia, organization=org, account_login=org.login)
+    # A token an owner added for the org (the source ladder).
+    owner_pat = OrgAccessToken.objects.create(
+        organization=org,
+        token="ghp_OwnerAddedSecret" + "x" * 17,
+        last4="xxxx",
+        kind=OrgAccessToken.Kind.CLASSIC,
+        github_id=olivia.github_id,
+        github_login="olivia",
+        added_by=olivia,
+    )
     WebhookDeliveryFactory(
         event="ping",
         action="",
@@ -188,10 +198,13 @@ def _world(installed_org, staff_user, client, gh):
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_token, refresh_token FROM accounts_githubtoken")
         ciphertexts = [value for row in cursor.fetchall() for value in row if value]
+        cursor.execute("SELECT token FROM accounts_orgaccesstoken")
+        ciphertexts += [row[0] for row in cursor.fetchall()]
     secrets = {
         "app access token": str(app_token.access_token),
         "app refresh token": str(app_token.refresh_token),
         "oauth access token": str(oauth_token.access_token),
+        "owner-added token": str(owner_pat.token),
         "installation token": installation_token,
         "cached installation token ciphertext": cached["token"],
         "webhook secret": django_settings.GITHUB_WEBHOOK_SECRET,

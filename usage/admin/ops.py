@@ -35,7 +35,7 @@ from accounts.models import Installation, Organization, WebhookDelivery
 from billingdash.celery import app as celery_app
 from billingdash.heartbeat import heartbeat_status
 from usage.collection.selectors import orgs_collectable
-from usage.models import CollectionRun
+from usage.models import CollectionRun, OrgCollectionState
 
 # The admin's "stale" filter (which the page links to) and the page agree.
 STALE_AFTER = STALE_COLLECTION
@@ -163,6 +163,37 @@ def _org_rows(now: datetime) -> tuple[list[dict], int]:
             }
         )
     return rows, len(problem_ids)
+
+
+def _sources() -> dict[str, Any]:
+    """The source ladder (`usage.collection.sources`): how many orgs each source feeds,
+    and the orgs not read by the App, with what GitHub refused and the step that would
+    unlock the next source."""
+    counts = dict(
+        Organization.objects.exclude(collection_source="")
+        .order_by()
+        .values("collection_source")
+        .annotate(n=Count("pk"))
+        .values_list("collection_source", "n")
+    )
+    states = OrgCollectionState.objects.select_related("organization").filter(
+        Q(organization__collection_source__in=("user_token", "owner_token", "reports"))
+        | ~Q(source_refusals=[])
+    )
+    rows = []
+    for state in states.order_by("organization__login")[:LIMIT]:
+        org = state.organization
+        refusals = list(state.source_refusals or [])
+        rows.append(
+            {
+                "org": org,
+                "admin_url": _admin("accounts_organization_change", org.pk),
+                "detail": org.collection_source_detail,
+                "refusals": refusals,
+                "unlock": refusals[-1].get("unlock", "") if refusals else "",
+            }
+        )
+    return {"counts": counts, "rows": rows}
 
 
 def _installations() -> dict[str, Any]:
@@ -332,6 +363,7 @@ def ops(request: HttpRequest) -> HttpResponse:
         "retrying_runs": _with_urls(retrying[:LIMIT]),
         "ops_url": reverse("ops"),
         "installations": _installations(),
+        "sources": _sources(),
         "webhooks": _webhooks(now),
         "budgets": _budgets(now),
         "low_budget": LOW_BUDGET,

@@ -54,14 +54,23 @@ class Refusal:
     reason: str
     stop: bool = True
     retry_now: bool = False
+    # The App's token was refused (401, 403, uninstalled, suspended, a permission
+    # missing), not the org's billing: the source ladder tries the next source.
+    token_refused: bool = False
+    # Marking the installation "needs attention" was left to the caller (`attention=False`).
+    attention: str = ""
+    # Nothing failed: the run is skipped (every token refused, uploaded reports stand in).
+    skip: bool = False
 
 
 class Refused(Exception):
-    """Raised by the collection with the decision already recorded."""
+    """Raised by the collection with the decision already recorded (`error`: GitHub's
+    answer that led to it, when there was one)."""
 
-    def __init__(self, refusal: Refusal) -> None:
+    def __init__(self, refusal: Refusal, error: BaseException | None = None) -> None:
         super().__init__(refusal.reason)
         self.refusal = refusal
+        self.error = error
 
 
 def installation_needs_attention(*, installation: Installation, reason: str) -> None:
@@ -71,6 +80,11 @@ def installation_needs_attention(*, installation: Installation, reason: str) -> 
     Installation.objects.filter(pk=installation.pk, state=Installation.State.ACTIVE).update(
         state=Installation.State.NEEDS_ATTENTION, state_reason=redact(reason)[:300]
     )
+
+
+def usage_not_available(*, organization: Organization, error: github.GitHubError) -> Refusal:
+    """GitHub answered 400/404 to the usage report: the org cannot use it (recorded)."""
+    return _not_available(organization, error)
 
 
 def _not_available(organization: Organization, error: github.GitHubError) -> Refusal:
@@ -110,7 +124,7 @@ def _installation_gone(organization: Organization, installation: Installation) -
         return Refusal(reason)
     reason = f"The billingdash App was uninstalled from {organization.login} on GitHub."
     Installation.objects.filter(pk=installation.pk).update(state_reason=reason)
-    return Refusal(reason)
+    return Refusal(reason, token_refused=True)
 
 
 def _granted(wanted: list[dict[str, str]], granted: dict[str, Any]) -> bool:
@@ -129,10 +143,13 @@ def usage_refusal(
     installation: Installation,
     period: date,
     error: github.GitHubError,
+    attention: bool = True,
 ) -> Refusal:
     """Decide what `error` (from the usage report or the installation token) means,
     record it, and say what the run and the org's queue do next. GitHub errors of the
-    App calls made to find out (rate limits, 5xx) propagate to the caller."""
+    App calls made to find out (rate limits, 5xx) propagate to the caller. With
+    ``attention=False`` (another source will be tried) the installation is not marked
+    "needs attention": the refusal's `attention` holds the reason to mark it with."""
     if isinstance(error, github.Gone):
         return Refusal(str(error), stop=False)
     if isinstance(error, github.BadRequest):
@@ -163,7 +180,10 @@ def usage_refusal(
     if inst.state in (Installation.State.SUSPENDED, Installation.State.MISSING_PERMISSION):
         if isinstance(error, github.Forbidden):
             availability_record(organization=organization, endpoint=USAGE, error=error)
-        return Refusal(f"{inst.state_reason} (GitHub answered {error.status}: {error.message})")
+        return Refusal(
+            f"{inst.state_reason} (GitHub answered {error.status}: {error.message})",
+            token_refused=True,
+        )
     if isinstance(error, github.NotFound):
         return _not_available(organization, error)
     if isinstance(error, github.Forbidden):
@@ -181,11 +201,16 @@ def usage_refusal(
             )
         )
         availability_record(organization=organization, endpoint=USAGE, error=error)
-        installation_needs_attention(installation=installation, reason=reason)
-        return Refusal(reason)
+        return _needs_attention(installation, reason, attention)
     reason = (
         f"GitHub refused the installation token ({error.status}) even after a fresh one: "
         f"{error.message}"
     )
-    installation_needs_attention(installation=installation, reason=reason)
-    return Refusal(reason)
+    return _needs_attention(installation, reason, attention)
+
+
+def _needs_attention(installation: Installation, reason: str, mark: bool) -> Refusal:
+    if mark:
+        installation_needs_attention(installation=installation, reason=reason)
+        return Refusal(reason, token_refused=True)
+    return Refusal(reason, token_refused=True, attention=reason)

@@ -24,8 +24,10 @@ def _readable_installations() -> Q:
 
 def orgs_collectable(*, include_unavailable: bool = False) -> QuerySet[Organization]:
     """Orgs the schedule collects: not paused, with an active installation that can read
-    billing, and (unless asked) on the enhanced billing platform."""
-    orgs = Organization.objects.filter(collection_paused=False).filter(_readable_installations())
+    billing or a token an owner added, and (unless asked) on the enhanced billing platform."""
+    # ...or a token an owner added (the source ladder's third rung).
+    sources = _readable_installations() | Q(access_token__isnull=False)
+    orgs = Organization.objects.filter(collection_paused=False).filter(sources)
     if not include_unavailable:
         orgs = orgs.exclude(billing_platform=Organization.BillingPlatform.UNAVAILABLE)
     return orgs.distinct().order_by("pk")

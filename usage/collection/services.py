@@ -23,11 +23,11 @@ from usage import periods
 from usage.collection.collect import collect_org
 from usage.collection.locks import lease_is_live
 from usage.collection.selectors import (
-    installation_for_collection,
     org_final_months,
     orgs_collectable,
     orgs_unavailable_due,
 )
+from usage.collection.sources import org_rungs
 from usage.models import CollectionRun, OrgCollectionState
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def org_refresh_request(
     queued) run. A run whose message could not be sent stays queued and the sweeper
     sends it once the broker is back.
     """
-    if organization.collection_paused or installation_for_collection(organization) is None:
+    if organization.collection_paused or not org_rungs(organization):
         return None
     if organization.billing_platform == Organization.BillingPlatform.UNAVAILABLE:
         return None

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('usage', '0008_imports_reports'),
+        ('usage', '0009_sources_ladder'),
     ]
 
     operations = [

@@ -25,8 +25,9 @@ from django.utils.formats import date_format
 from django.utils.timesince import timesince
 
 from accounts.installations.install_status import InstallationStatus, installation_status
-from accounts.models import Organization
+from accounts.models import OrgAccessToken, Organization
 from usage.collection.selectors import collection_progress_of, org_usage_availability
+from usage.collection.sources import OWNER_TOKEN, USER_TOKEN, reports_source_of, reports_words
 from usage.models import CollectionRun, DailyUsage, OrgCollectionState
 
 
@@ -44,6 +45,7 @@ class OrgState(StrEnum):
     GAVE_UP = "gave_up"
     NO_DATA_YET = "no_data_yet"
     NO_USAGE = "no_usage"
+    FROM_REPORTS = "from_reports"
     UP_TO_DATE = "up_to_date"
 
 
@@ -74,6 +76,7 @@ _BADGES: dict[OrgState, tuple[str, str]] = {
     OrgState.GAVE_UP: ("Last collection failed", "bad"),
     OrgState.NO_DATA_YET: ("Not collected yet", ""),
     OrgState.NO_USAGE: ("No usage yet", "ok"),
+    OrgState.FROM_REPORTS: ("From uploaded reports", "ok"),
     OrgState.UP_TO_DATE: ("Up to date", "ok"),
 }
 
@@ -98,6 +101,9 @@ class OrgStatus:
     progress: dict[str, Any] = field(default_factory=dict)
     refresh_wait_seconds: int = 0
     last_error: str = ""  # the newest finished run's error, if it failed (staff, alerts)
+    # A token source (an owner's sign-in that worked, a token an owner added) reads the
+    # billing even without a readable installation (`usage.collection.sources`).
+    token_source: bool = False
 
     @property
     def badge(self) -> str:
@@ -272,7 +278,22 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
     failure = _last_failure(org)
     if failure is not None:
         status.detail = status.last_error = failure.error
-    if not installation.readable:
+    status.token_source = OrgAccessToken.objects.filter(
+        organization=org
+    ).exists() or org.collection_source in (USER_TOKEN, OWNER_TOKEN)
+    if not installation.readable and not status.token_source:
+        reports = reports_source_of(org)
+        if reports is not None and status.has_data:
+            # Uploaded usage reports stand in for the App (issue 15's ladder, rung 4).
+            status.state = OrgState.FROM_REPORTS
+            status.sentence = f"The figures below are {reports_words(reports)}."
+            status.next_step = (
+                "Upload a newer report to bring them up to date; with the App installed "
+                "(or a token an owner adds) billingdash collects them every hour."
+            )
+            status.next_url = reverse("org_imports", args=[org.login])
+            status.next_label = "Upload a usage report"
+            return status
         status.state = _FROM_INSTALLATION.get(installation.state, OrgState.NEEDS_ATTENTION)
         _blocked(status, org, owner)
         return status

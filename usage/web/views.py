@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_log
 from accounts.models import Organization
+from accounts.org_tokens import expiry_warning, org_token_of
 from accounts.roles.access import (
     get_org_for_billing,
     membership_is_fresh,
@@ -172,6 +173,8 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         + (f"?{query}" if query else ""),
         "charts": [],
         "org_links": org_links([organization.pk]).get(organization.pk, []),
+        # A token an owner added that expires within 7 days (the source ladder).
+        "token_warning": expiry_warning(org_token_of(organization)),
     }
     if status.has_data:
         # Everything derived from the usage data and budgets, built once per data version
