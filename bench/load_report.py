@@ -19,6 +19,7 @@ def _row(name: str, s: dict[str, Any]) -> str:
 
 
 def report_step(step: dict[str, Any], cores: int) -> None:
+    step["cores"] = cores
     print(
         f"\n-- step: {step['users']} browsing users (no think time) + 1 webhook sender + "
         f"1 year exporter, {step['seconds']:.0f} s --"
@@ -79,6 +80,7 @@ def conclude(steps: list[dict[str, Any]]) -> None:
         )
     elif best is not None:
         print(f"knee: not reached; every step up to {steps[-1]['users']} users met the goal")
+    _projection(steps)
     if best is None:
         print("sustained rate: no step had 0 errors and p99 < 1 s")
         return
@@ -91,4 +93,33 @@ def conclude(steps: list[dict[str, Any]]) -> None:
     print(
         f"goal, >= 100 requests/s with p99 < 1 s and 0 errors: "
         f"{'met' if t['rps'] >= 100 else 'MISSED'} ({t['rps']:.0f} requests/s)"
+    )
+
+
+def _projection(steps: list[dict[str, Any]]) -> None:
+    """The server's CPU per second against the requests per second, fitted over the
+    steps (least squares): a fixed part (the year CSV, the webhooks) and a part per
+    request; what the cores would carry if nothing else ran. An estimate for a busy
+    machine, where the measured rate says more about the neighbours than about us."""
+    parties = ("gunicorn", "postgres", "locust")
+    points = [(s["total"]["rps"], sum(s["cpu"][k] for k in parties) / s["wall"]) for s in steps]
+    if len(points) < 3:
+        return
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    if var <= 0:
+        return
+    per_request = sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+    fixed = mean_y - per_request * mean_x
+    cores = steps[0].get("cores", 2)
+    if per_request <= 0:
+        print("projection: the steps' CPU does not grow with their rate (too noisy to fit)")
+        return
+    print(
+        f"projection (fit over the steps): {per_request * 1000:.1f} ms of CPU per request "
+        f"(gunicorn + PostgreSQL + locust) plus {fixed:.2f} cores of fixed work (the year "
+        f"CSV, webhooks): {cores} cores alone would carry about "
+        f"{max(0.0, cores - fixed) / per_request:.0f} requests/s of this mix"
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from accounts.models import AuditEvent
 from tests.dashboard.conftest import collect
 from usage import periods
 from usage.collection.versions import data_version_of, org_data_version_bump
@@ -64,7 +65,9 @@ def test_a_replaced_month_shows_at_once_everywhere(client, acme, people, dash):
     again = client.get(api_url, HTTP_IF_NONE_MATCH=api["ETag"])
     assert again.status_code == 304 and again["ETag"] == api["ETag"]
     assert "no-store" not in again["Cache-Control"]
+    exports = AuditEvent.objects.filter(action="export_csv").count()
     assert client.get(csv_url, HTTP_IF_NONE_MATCH=export["ETag"]).status_code == 304
+    assert AuditEvent.objects.filter(action="export_csv").count() == exports  # nothing sent
     # Another group_by or range is another ETag.
     other = client.get(f"/api/orgs/{acme.login}/usage?group_by=sku", HTTP_IF_NONE_MATCH=api["ETag"])
     assert other.status_code == 200 and other["ETag"] != api["ETag"]

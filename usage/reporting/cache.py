@@ -59,6 +59,7 @@ def _code_stamp() -> str:
         [
             *usage.glob("reporting/*.py"),
             *usage.glob("web/*.py"),
+            *usage.glob("templatetags/*.py"),
             *usage.glob("vocabulary.py"),
             *(Path(settings.BASE_DIR) / "templates" / "usage").glob("*.html"),
         ]

@@ -182,7 +182,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         sort = parse_sort(request.GET.get("sort"))
         paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
         # The fragments' links repeat the query string as given: it is part of the key.
-        raw_query = urlencode(sorted(request.GET.items()))[:2000]
+        raw_query = request.META.get("QUERY_STRING", "")
         data = cached(
             snapshot(organization),
             "dashboard",
