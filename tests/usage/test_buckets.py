@@ -34,8 +34,11 @@ def test_the_bucket_follows_the_span():
     assert auto_bucket(DAY_BUCKETS_UP_TO + 1) == auto_bucket(WEEK_BUCKETS_UP_TO) == "week"
     assert auto_bucket(WEEK_BUCKETS_UP_TO + 1) == auto_bucket(366) == "month"
     today = periods.today()
-    for key, want in (("this_month", "day"), ("last_month", "day"), ("3m", "week")):
+    for key, want in (("this_month", "day"), ("last_month", "day")):
         assert parse({"range": key}, today=today)[0].bucket == want, key
+    # Two whole months and this one to date: weeks, but on the 1st (62 days at most).
+    three = parse({"range": "3m"}, today=today)[0]
+    assert three.bucket == ("day" if three.days <= DAY_BUCKETS_UP_TO else "week")
     assert parse({"range": "6m"}, today=today)[0].bucket == "week"
     assert parse({"range": "12m"}, today=today)[0].bucket == "month"
     assert parse({"range": "last_year"}, today=today)[0].bucket == "month"

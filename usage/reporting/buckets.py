@@ -87,7 +87,8 @@ def buckets_of(start: date, end: date, kind: str) -> list[Bucket]:
 # --- on a chart's date axis -------------------------------------------------------------
 
 BUCKET_COLUMN = {"day": "Date", "week": "Week (Mon–Sun)", "month": "Month"}
-MAX_TICKS = 14
+# Labels on a bucketed axis: room for "Sep 2026" or "28 Dec-3 Jan" at 1366 px.
+MAX_TICKS = {"day": 14, "week": 10, "month": 13}
 # Right margin of a bucketed chart: room for the last bucket's label, centred near the
 # edge (plotly.js hides a tick label that would cross the figure's edge).
 BUCKET_MARGIN = {"l": 64, "r": 56, "t": 8, "b": 48}
@@ -96,7 +97,7 @@ BUCKET_MARGIN = {"l": 64, "r": 56, "t": 8, "b": 48}
 def bucket_axis(spans: Sequence[Bucket]) -> dict[str, Any]:
     """A date axis whose ticks name the buckets (a bar per week or month sits across
     its days); a partial bucket's tick says so; at most about `MAX_TICKS` ticks."""
-    step = -(-len(spans) // MAX_TICKS)
+    step = -(-len(spans) // MAX_TICKS[spans[0].kind])
     shown = [i for i in range(len(spans)) if i % step == 0]
     if shown[-1] != len(spans) - 1 and len(spans) - 1 - shown[-1] > step // 2:
         shown.append(len(spans) - 1)
@@ -106,11 +107,16 @@ def bucket_axis(spans: Sequence[Bucket]) -> dict[str, Any]:
     shown = [i for i in shown if i not in narrow] or shown
 
     def tick(b: Bucket) -> str:
-        # Short: "Sep 2026", "7-13 Sep", "1-6 Dec<br>partial" (the year is on the
-        # month ticks, the full dates in the hover text and the table).
+        # Short: "Sep 2026", "7-13 Sep", "28 Dec-3 Jan", "1-6 Dec<br>partial" (the
+        # year is on the month ticks, the full dates in the hover text and the table).
         if b.kind == "month" and not b.partial:
             return f"{b.key:%b %Y}"
-        text = date_span(b.first, b.last)[:-5]
+        if b.first.month == b.last.month:
+            text = f"{b.first.day}–{b.last.day} {b.last:%b}"
+        else:
+            text = f"{b.first.day} {b.first:%b}–{b.last.day} {b.last:%b}"
+        if b.first == b.last:
+            text = f"{b.last.day} {b.last:%b}"
         return text + "<br>partial" if b.partial else text
 
     return {
@@ -118,7 +124,6 @@ def bucket_axis(spans: Sequence[Bucket]) -> dict[str, Any]:
         "range": [f"{spans[0].first} 00:00", f"{spans[-1].last + timedelta(days=1)} 00:00"],
         "tickmode": "array",
         "automargin": True,
-        "tickangle": 0,
         "tickvals": [bucket_middle(spans[i]) for i in shown],
         "ticktext": [tick(spans[i]) for i in shown],
     }

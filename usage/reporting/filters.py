@@ -94,7 +94,7 @@ def auto_bucket(days: int) -> str:
 
 def date_span(start: date, end: date) -> str:
     """A range as a person reads it, with an en dash: "6 Dec 2026", "1-6 Dec 2026",
-    "7 Sep - 6 Dec 2026", "7 Dec 2025 - 6 Dec 2026"."""
+    "1 Oct - 6 Dec 2026", "1 Dec 2025 - 6 Dec 2026"."""
     if start == end:
         return f"{end.day} {end:%b %Y}"
     if start.year != end.year:
@@ -105,7 +105,7 @@ def date_span(start: date, end: date) -> str:
 
 
 def range_options(today: date) -> list[tuple[str, str]]:
-    """The date range menu: each preset with its exact dates ("Last 3 months: 7 Sep -
+    """The date range menu: each preset with its exact dates ("Last 3 months: 1 Oct -
     6 Dec 2026")."""
     options = [
         (key, f"{text}: {date_span(*preset_span(key, today))}")
