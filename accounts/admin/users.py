@@ -198,7 +198,6 @@ class OrganizationAdmin(ObjectActionsAdmin):
         "platform",
         "paused",
         "last_collected",
-        "collection_source_detail",
         "installation_state",
         "members",
     )
@@ -274,10 +273,12 @@ class OrganizationAdmin(ObjectActionsAdmin):
     def last_collected(self, obj: Organization) -> str:
         if obj.last_collected_at is None:
             return "never"
+        # The source in words ("from the App", "from Olivia's sign-in") under the time.
         return format_html(
-            '<span title="{}">{}</span>',
+            '<span title="{}">{}</span><br><span class="quiet">{}</span>',
             obj.last_collected_at.isoformat(timespec="seconds"),
             naturaltime(obj.last_collected_at),
+            obj.collection_source_detail,
         )
 
     @admin.display(description="Members", ordering="member_count")
