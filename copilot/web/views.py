@@ -98,7 +98,7 @@ def org_copilot(request: HttpRequest, login: str) -> HttpResponse:
         "today": today,
         "top": top,
         "month_start": m_start,
-        "month_end": m_end,
+        "month_end": min(m_end, today),  # never a day that has not happened
         "charts": [
             daily_chart(by_day(organization, start, end), start, end),
             model_month_chart(months, m_start, m_end),
