@@ -111,7 +111,8 @@ def test_owner_installs_the_app_and_lands_on_drawn_charts(tabs, e2e, celery_work
     assert len({s["months"] for s in timeline}) >= 2, timeline
     values = [s["value"] for s in timeline if s["max"] == BACKFILL_MONTHS]
     assert values and values == sorted(values) and values[-1] >= 1, timeline
-    assert any(s["status"].startswith("Collecting:") for s in timeline), timeline
+    # The one state's sentence (usage.reporting.status), said as the months arrive.
+    assert any(s["status"].startswith("Collecting this organization") for s in timeline), timeline
 
     # A new document: the dashboard, every chart drawn by plotly.js.
     assert olivia.page.evaluate("window.__sameDocument") is None
