@@ -227,7 +227,8 @@ def test_the_source_in_words_on_the_dashboard_overview_and_staff_pages(gh_in_pro
     dashboard = client.get(f"/orgs/{org.login}/").content.decode()
     assert "figures from Olivia-L6&#x27;s sign-in" in dashboard
     overview = client.get("/orgs/").content.decode()
-    assert "Collected from Olivia-L6&#x27;s sign-in" in overview
+    # Beside the org's state badge: where its figures come from, linked to the sources.
+    assert 'data-source="user_token">from Olivia-L6&#x27;s sign-in</a>' in overview
     sources = client.get(f"/api/orgs/{org.login}/sources").json()
     assert (sources["source"], sources["source_detail"]) == (
         "user_token",
