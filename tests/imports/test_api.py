@@ -130,6 +130,7 @@ def test_upload_is_streamed_to_a_temporary_file(org, people, monkeypatch):
 
 
 def test_reports_source_of_names_the_last_verified_uploader(org, people):
+    from usage.collection.sources import person
     from usage.imports.selectors import reports_source_of
 
     assert reports_source_of(org) is None
@@ -137,7 +138,7 @@ def test_reports_source_of_names_the_last_verified_uploader(org, people):
     assert reports_source_of(org) is None  # queued: not the org's data yet
     report_import_process(report_import_id=ReportImport.objects.get().pk)
     source = reports_source_of(org)
-    assert source["uploaded_by"] == "bill" and source["last_at"] is not None
+    assert source["uploaded_by"] == person(people["bill"]) and source["last_on"] is not None
 
 
 def test_the_billing_managers_wizard_offers_the_upload(org, people, client):

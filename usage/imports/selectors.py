@@ -1,5 +1,5 @@
 """Reads about imported reports: which source a month's totals come from, the org's
-imports (or a workspace's), and `reports_source_of` for the source ladder.
+imports (or a workspace's), and `reports_source_of` (the ladder's, re-exported here).
 
 Which source per month: **the API when it delivered the month** (a succeeded
 collection of it), else the imported reports. The API's answer is refreshed every hour
@@ -17,6 +17,7 @@ from django.db.models import Max
 
 from accounts.models import Organization, User
 from usage.collection.ingest import month_bounds
+from usage.collection.sources import reports_source_of
 from usage.models import CollectionRun, ReportImport, ReportItem
 
 __all__ = [
@@ -67,26 +68,6 @@ def detailed_months(organization: Organization, first: date, last: date) -> set[
             months.add(f"{day:%Y-%m}")
         day = end
     return months
-
-
-def reports_source_of(organization: Organization) -> dict[str, Any] | None:
-    """For the source ladder: who last imported a report into the org's data and when
-    (``{"uploaded_by": login, "last_at": datetime}``), or None when nobody did."""
-    last = (
-        ReportImport.objects.filter(
-            organization=organization,
-            verified=True,
-            workspace__isnull=True,
-            status__in=(ReportImport.Status.DONE, ReportImport.Status.PARTIAL),
-        )
-        .select_related("uploaded_by")
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    if last is None:
-        return None
-    who = last.uploaded_by
-    return {"uploaded_by": str(who) if who else "", "last_at": last.finished_at}
 
 
 def imports_visible(organization: Organization, user: User, *, verified: bool):
