@@ -192,6 +192,28 @@ def _page_org(org_login: str) -> tuple[Org | None, str | None, Response | None]:
         return org, (user.email if user else None), None
 
 
+@bp.get("/organizations/<org_login>/settings/billing")
+def billing_settings_page(org_login: str) -> ResponseReturnValue:
+    """GitHub's "Billing and licensing" overview: which billing platform the org is on
+    (where billingdash sends an owner whose org is not on the enhanced platform)."""
+    org, _, early = _page_org(org_login)
+    if early is not None:
+        return early
+    assert org is not None
+    if org.enhanced_billing:
+        platform = (
+            "<p>This organization is on the enhanced billing platform.</p>"
+            f"<p><a href='/organizations/{e(org.login)}/settings/billing/usage'>Usage</a></p>"
+        )
+    else:
+        platform = (
+            "<p>This organization is not on the enhanced billing platform: its usage is "
+            f"billed the older way. {e(NOT_ENHANCED)}</p>"
+        )
+    body = f"<h1>Billing and licensing · {e(org.name)}</h1>" + platform
+    return page(f"Billing · {org.login}", body, signed_in=signed_in())
+
+
 @bp.get("/organizations/<org_login>/settings/billing/usage")
 def billing_usage_page(org_login: str) -> ResponseReturnValue:
     org, email, early = _page_org(org_login)

@@ -105,3 +105,18 @@ def test_org_without_enhanced_billing_has_no_reports(sim):
     resp = oscar.get(sim.web_url + PAGE.format(org="initech"), timeout=30)
     assert resp.status_code == 200
     assert "enhanced billing platform" in resp.text and "Email me the report" not in resp.text
+
+
+@pytest.mark.parametrize(
+    "login,org,status,says",
+    [
+        ("oscar", "initech", 200, "not on the enhanced billing platform"),
+        ("olivia", "acme-corp", 200, "is on the enhanced billing platform"),
+        ("mia", "acme-corp", 404, ""),
+    ],
+)
+def test_billing_settings_say_the_platform(sim, login, org, status, says):
+    """Where billingdash sends the owner of an org GitHub serves no usage report for."""
+    resp = signed_in(sim, login).get(f"{sim.web_url}/organizations/{org}/settings/billing")
+    assert resp.status_code == status
+    assert says.lower() in resp.text.lower()
