@@ -186,6 +186,8 @@ def test_not_on_enhanced_billing_is_one_state_everywhere(client, initech, people
         assert 'data-org-state="not_enhanced"' in html
         assert "asks GitHub again every day" in html
         assert "could not be collected" not in html
+        # No other token would help (GitHub serves the org no report): none is offered.
+        assert "GitHub may accept another source" not in html
         assert 'href="https://' in html or "settings/billing" in html
     assert_hidden(client, people, "/orgs/initech/")
     progress = json.loads(page(client, people["olivia"], "/orgs/initech/progress.json"))
