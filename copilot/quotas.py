@@ -1,5 +1,5 @@
 """GitHub's Copilot billing constants: the switch from premium requests to AI credits,
-prices and the included monthly quotas (GitHub's docs; ../shared billing-reports.md §7).
+prices and the included monthly quotas (GitHub's docs; ghsim/spec/billing-reports.md §7).
 
 - Before 1 June 2026: premium requests at $0.04, an included quota per user and month
   (300 with Copilot Business, 1,000 with Copilot Enterprise).
