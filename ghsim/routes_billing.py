@@ -35,7 +35,8 @@ from ghsim.apiutil import NOT_ACCESSIBLE, ApiError, caller, int_arg, json_respon
 from ghsim.budgets import org_budgets
 from ghsim.dialects import RenderedReports, not_enhanced, summary_rows, usage_report_chunks
 from ghsim.models import Org
-from ghsim.usage import summary_items, visible_range
+from ghsim.usage import visible_range
+from ghsim.usage_output import summary_items
 
 bp = Blueprint("billing_api", __name__, url_prefix="/api/v3")
 

@@ -17,7 +17,8 @@ from ghsim.faults import FaultError
 from ghsim.models import Installation, Org, User
 from ghsim.people import people_of
 from ghsim.tokens import user_token_response
-from ghsim.usage import totals, visible_range
+from ghsim.usage import visible_range
+from ghsim.usage_output import totals
 from ghsim.world import OrgSpec
 
 bp = Blueprint("control", __name__, url_prefix="/_sim")

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from ghsim.config import SimConfig
 from ghsim.models import Org, Repo
 from ghsim.testing import SimulatorServer
-from ghsim.usage import OrgPlan, add_months, totals, usage_items_chunks
+from ghsim.usage import OrgPlan, add_months
+from ghsim.usage_output import totals, usage_items_chunks
 
 # The run's today at noon (tests/clock.py moves it with TEST_TODAY): both simulators are
 # built around the same moment, and the months asked for are complete ones before it.
