@@ -24,6 +24,7 @@ from ghsim import (
     routes_billing,
     routes_control,
     routes_control_billing,
+    routes_control_world,
     routes_copilot,
     routes_grants,
     routes_hooks,
@@ -92,6 +93,7 @@ def create_app(config: SimConfig) -> Flask:
         routes_web,
         routes_install,
         routes_control,
+        routes_control_world,
         routes_control_billing,
         control_page,
         routes_profiles,  # last: /<login> and /<owner>/<repo> match what nothing else does
