@@ -20,7 +20,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from usage.admin.site import CappedCountPaginator
+from usage.admin.tables import CappedCountPaginator
 from usage.models import CollectionRun, UsageItem
 
 pytestmark = pytest.mark.django_db
