@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory
 from usage import periods
-from usage.reporting.charts import money
+from usage.reporting.formatting import money
 
 from .conftest import dec, sim_totals
 

@@ -24,7 +24,7 @@ from usage import periods
 from usage.collection.collect import org_collect_due
 from usage.collection.services import org_backfill_start, run_enqueue
 from usage.models import CollectionRun
-from usage.reporting.charts import money
+from usage.reporting.formatting import money
 from usage.reporting.status import OrgState, org_status
 
 from .conftest import collect, join, mirror

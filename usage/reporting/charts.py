@@ -8,7 +8,8 @@ reads a few HTML-like tags in text, so every name is HTML-escaped before it goes
 figure (plotly.js shows ``&lt;`` as ``<``) and never goes into a hover template.
 Chart values are floats rounded for display; the exact sums are in the tables. The
 pieces every chart shares (`Chart`, the base layout, product colours) are in
-`usage.chart_base`; this module builds the dashboard's charts from them.
+`usage.reporting.chart_base`; this module builds the dashboard's spend and quantity over
+time from them, `ranked_charts` the top SKUs and repositories, `budget_chart` the budgets.
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ from usage.reporting.buckets import (
     bucket_x,
     buckets_of,
 )
-from usage.reporting.budget_lines import BudgetLine
 from usage.reporting.chart_base import (
-    OTHER_COLOUR,
     TEXT_COLOUR,
     ZERO,
     Chart,
@@ -42,21 +41,9 @@ from usage.reporting.chart_base import (
     figure,
     product_colour,
 )
-from usage.reporting.filters import NO_REPOSITORY as NO_REPOSITORY_LABEL
 from usage.reporting.filters import Filters
-from usage.reporting.formatting import (
-    AXIS_NUMBER,
-    HOVER_NUMBER,
-    label,
-    money,
-    number,
-    quantity,
-    unique,
-)
+from usage.reporting.formatting import AXIS_NUMBER, HOVER_NUMBER, label, money, number, quantity
 from usage.reporting.reports import net_by
-
-TOP_SKUS = 10
-TOP_REPOSITORIES = 15
 
 
 def products_by_spend(rows: Sequence[dict[str, Any]]) -> list[tuple[str, Decimal]]:
@@ -139,110 +126,6 @@ def daily_chart(rows: Sequence[dict[str, Any]], filters: Filters, today: date) -
         [by_key[k].label, *(money(cell.get((k, p), ZERO)) for p in products), money(totals[k])]
         for k in keys
     ]
-    return chart
-
-
-def _top(
-    rows: Sequence[dict[str, Any]], key: str, limit: int
-) -> tuple[list[str], dict[str, Decimal], Decimal, int]:
-    totals = dict(net_by(rows, key))
-    ranked = list(totals)  # largest first
-    top, rest = ranked[:limit], ranked[limit:]
-    return top, totals, sum((totals[k] for k in rest), ZERO), len(rest)
-
-
-def _ranked_bars(
-    chart: Chart, rows: Sequence[dict[str, Any]], key: str, limit: int, names: dict[str, str]
-) -> None:
-    """Horizontal bars of the top `limit` values of `key`, stacked by product, plus
-    "other"; fills the chart's figure, summary and table."""
-    top, totals, other, other_count = _top(rows, key, limit)
-    if not top:
-        chart.summary = "No usage in this range."
-        return
-    labels = dict(zip(top, unique([label(names.get(k, k)) for k in top]), strict=True))
-    other_label = f"Other ({other_count})"
-    data = []
-    for product, _ in products_by_spend(rows):
-        merged: dict[str, Decimal] = defaultdict(Decimal)
-        for row in rows:
-            if row["product"] == product and row[key] in labels:
-                merged[row[key]] += row["net_amount"] or ZERO
-        if not merged:
-            continue
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": label(product),
-                "y": [labels[k] for k in merged],
-                "x": [as_float(v) for v in merged.values()],
-                "marker": {"color": product_colour(product)},
-                "hovertemplate": "%{y}<br>%{fullData.name}: $%{x:,.2f}<extra></extra>",
-            }
-        )
-    order = [labels[k] for k in top]
-    if other_count:
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": "Other",
-                "y": [other_label],
-                "x": [as_float(other)],
-                "marker": {"color": OTHER_COLOUR},
-                "hovertemplate": "%{y}: $%{x:,.2f}<extra></extra>",
-            }
-        )
-        order.append(other_label)
-    chart.figure = figure(
-        data,
-        barmode="relative",
-        showlegend=True,
-        height=max(220, 90 + 26 * len(order)),
-        margin={"l": 8, "r": 16, "t": 8, "b": 40},
-        yaxis={
-            "categoryorder": "array",
-            "categoryarray": order,
-            "autorange": "reversed",
-            "automargin": True,
-        },
-        xaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero", "nticks": 6},
-    )
-    grand = sum(totals.values(), ZERO)
-    firsts = "; ".join(
-        f"{names.get(k, k)} {money(totals[k])}"
-        + (f" ({totals[k] / grand * 100:.0f}%)" if grand > 0 else "")
-        for k in top[:3]
-    )
-    chart.summary = f"Largest: {firsts}." + (
-        f" {other_count} more together {money(other)}." if other_count else ""
-    )
-    chart.rows = [[names.get(k, k), money(totals[k])] for k in top]
-    if other_count:
-        chart.rows.append([f"Other ({other_count})", money(other)])
-
-
-def sku_chart(rows: Sequence[dict[str, Any]]) -> Chart:
-    chart = Chart("skus", f"Net spend by SKU (top {TOP_SKUS})", "", columns=["SKU", "Net"])
-    _ranked_bars(chart, rows, "sku", TOP_SKUS, {})
-    return chart
-
-
-def repository_chart(rows: Sequence[dict[str, Any]]) -> Chart:
-    chart = Chart(
-        "repositories",
-        f"Top repositories by net spend (top {TOP_REPOSITORIES})",
-        "",
-        columns=["Repository", "Net"],
-    )
-    _ranked_bars(chart, rows, "repository", TOP_REPOSITORIES, {"": NO_REPOSITORY_LABEL})
-    without = sum((r["net_amount"] or ZERO for r in rows if r["repository"] == ""), ZERO)
-    if rows:
-        chart.note = (
-            f"Usage GitHub reports without a repository (Copilot seats, org-wide storage...) "
-            f"is shown as “{NO_REPOSITORY_LABEL}”: {money(without)}."
-        )
     return chart
 
 
@@ -329,101 +212,4 @@ def quantity_chart(rows: Sequence[dict[str, Any]], product: str, filters: Filter
     cell = {(r["bucket"], r["unit_type"]): r["quantity"] for r in rows}
     chart.columns = [BUCKET_COLUMN[kind], *(vocabulary.unit_label(u) for u in units)]
     chart.rows = [[by_key[k].label, *(number(cell.get((k, u))) for u in units)] for k in keys]
-    return chart
-
-
-def _budget_words(b: BudgetLine) -> str:
-    return f"{b.label}: {money(b.spend)} of {money(b.amount)}, projected {money(b.projection)}" + (
-        " (GitHub stops usage at the budget)" if b.stops_usage else ""
-    )
-
-
-def budget_chart(
-    lines: Sequence[BudgetLine], month: date, *, shown_of: int | None = None, filtered: str = ""
-) -> Chart:
-    """This month's spend per budget (bars) against the budget (a line); the table lists
-    each budget's scope, amount, spend, projection, verdict and whether it stops usage.
-    `shown_of`: how many budgets the org has when the page's filters kept only `lines`;
-    `filtered`: the filters in words."""
-    chart = Chart(
-        "budgets",
-        f"Budgets, {month:%B %Y}",
-        "",
-        columns=["Budget", "Scope", "Amount", "Spent", "Projected", "Status", "Stops usage"],
-    )
-    chart.note = (
-        f"Budgets are monthly: these are {month:%B %Y} to date, whatever dates are chosen above."
-    )
-    if shown_of is not None and filtered:
-        chart.note += (
-            f" Showing the {len(lines)} of {shown_of} budget{'s' if shown_of != 1 else ''} "
-            f"that cover {filtered}."
-        )
-    measured = [b for b in lines if b.spend is not None]
-    for b in lines:
-        chart.rows.append(
-            [
-                f"{b.target_kind[0].upper()}{b.target_kind[1:]}: {b.target}"
-                if b.target_kind != "all usage"
-                else "All usage",
-                b.scope + (f" ({b.note})" if b.note else ""),
-                money(b.amount),
-                money(b.spend),
-                money(b.projection),
-                b.verdict,
-                "yes" if b.stops_usage else "no",
-            ]
-        )
-    if not measured:
-        chart.summary = (
-            "No budget covers what is chosen above."
-            if not lines
-            else "No budget of this organization can be measured here."
-        )
-        return chart
-    names = unique([label(b.label, 60) for b in measured])
-    data = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "name": "Spent this month",
-            "y": names,
-            "x": [as_float(b.spend) for b in measured],
-            "marker": {"color": [product_colour(b.product) for b in measured]},
-            "hovertemplate": "%{y}<br>spent $%{x:,.2f}<extra></extra>",
-        },
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "Budget",
-            "y": names,
-            "x": [as_float(b.budget.budget_amount) for b in measured],
-            "marker": {"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": TEXT_COLOUR}},
-            "hovertemplate": "%{y}<br>budget $%{x:,.2f}<extra></extra>",
-        },
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "Projected at month end",
-            "y": names,
-            "x": [as_float(b.projection) for b in measured],
-            "marker": {"symbol": "diamond-open", "size": 10, "color": "#59636e"},
-            "hovertemplate": "%{y}<br>projected $%{x:,.2f}<extra></extra>",
-        },
-    ]
-    chart.figure = figure(
-        data,
-        height=max(220, 90 + 34 * len(measured)),
-        margin={"l": 8, "r": 16, "t": 8, "b": 40},
-        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
-        xaxis={"tickprefix": "$", "tickformat": ",.0f", "rangemode": "tozero", "nticks": 6},
-    )
-    over = [b for b in measured if b.over]
-    ahead = [b for b in measured if b.projected_over]
-    chart.summary = (
-        f"{len(measured)} budget{'s' if len(measured) != 1 else ''}: "
-        f"{len(over)} used up, {len(ahead)} projected to run over by month end"
-        + (": " + "; ".join(_budget_words(b) for b in over + ahead) if over or ahead else "")
-        + "."
-    )
     return chart

@@ -36,20 +36,15 @@ from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
 from usage.reporting.annotations import day_markers, mark_daily_chart, org_links
+from usage.reporting.budget_chart import budget_chart
 from usage.reporting.budget_lines import budget_lines, budgets_for_filters, sku_products_of
 from usage.reporting.cache import cached, filter_key, snapshot
-from usage.reporting.charts import (
-    budget_chart,
-    daily_chart,
-    products_by_spend,
-    quantity_chart,
-    repository_chart,
-    sku_chart,
-)
+from usage.reporting.charts import daily_chart, products_by_spend, quantity_chart
 from usage.reporting.dimensions import dimensions_context
 from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import BUCKETS, Filters, parse, range_options
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
+from usage.reporting.ranked_charts import repository_chart, sku_chart
 from usage.reporting.reports import (
     NET,
     bucketed,
