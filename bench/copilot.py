@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import common
-from .dashboard import _stats, _timed
+from .dashboard_measure import stats, timed
 
 LOGIN = "bench-copilot"
 GITHUB_ID = 7_990_016
@@ -191,7 +191,7 @@ def run(users: int = 5000, runs: int = 30, reload: bool = False) -> dict[str, An
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         results["endpoints"][name] = {
-            "stats": _stats(_timed(lambda url=url: client.get(url), runs)),
+            "stats": stats(timed(lambda url=url: client.get(url), runs)),
             "bytes": len(response.content),
         }
     results.update(

@@ -10,285 +10,22 @@ of all the rows (streamed; rows/s and the Python memory it peaks at).
     python -m bench.dashboard [--items 1000000] [--runs 30] [--reload]
 
 The org is kept between runs (``bench-dashboard`` in the benchmark database) and loaded
-again only when its size or months differ, or with ``--reload``.
+again only when its size or months differ, or with ``--reload`` (`dashboard_org.py`); the
+measurements are in `dashboard_measure.py`, the goals and the report here.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import math
 import os
-import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from . import common
-
-LOGIN = "bench-dashboard"
-SKUS_PER_REPO = 10
-MONTHS = 12
-BUDGETS = 5
-# Our own GitHub id for the org, so it never collides with another benchmark's orgs in
-# the shared benchmark database.
-GITHUB_ID = 7_990_001
-
-
-def _months() -> list[date]:
-    from usage import periods
-
-    return periods.last_months(MONTHS)
-
-
-def _stats(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def _timed(call: Callable[[], Any], runs: int) -> list[float]:
-    for _ in range(3):  # warm caches (plans, templates, connection)
-        call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def _load(
-    items: int, reload: bool, login: str = LOGIN, github_id: int = GITHUB_ID
-) -> tuple[Any, bool]:
-    """The benchmark org, collected (again) from the simulator when needed."""
-    from django.db.models import Count, Min
-
-    from accounts.models import Organization
-    from usage.collection.collect import org_collect_due
-    from usage.collection.services import run_enqueue
-    from usage.models import CollectionRun, UsageItem
-
-    months = _months()
-    existing = Organization.objects.filter(login=login).first()
-    if existing is not None and not reload:
-        stored = UsageItem.objects.filter(organization=existing).aggregate(
-            n=Count("id"), first=Min("date")
-        )
-        if items * 0.99 <= stored["n"] <= items * 1.2 and stored["first"] == months[-1]:
-            return existing, False
-    days = (date.today() - months[-1]).days + 1
-    repos = math.ceil(items / (days * SKUS_PER_REPO))
-    with common.simulator() as (config, pem, web, control):
-        common.apply_settings(common.github_env(config, pem, web))
-        info = control.create_org(
-            login,
-            id=github_id,
-            repos=repos,
-            skus_per_repo=SKUS_PER_REPO,
-            density=1.0,
-            created_months_ago=MONTHS + 2,
-            copilot_seats=25,
-            budgets=BUDGETS,
-        )
-        org = common.install_org(info, control.install(login), name="Bench Corp")
-        for month in months:
-            run_enqueue(organization=org, period=month, trigger="backfill", send=False)
-        started = time.perf_counter()
-        org_collect_due(organization_id=org.pk, holder="bench-dashboard")
-        print(f"(loaded {login}: {MONTHS} months in {time.perf_counter() - started:.0f} s)")
-        failed = CollectionRun.objects.filter(organization=org).exclude(state="succeeded")
-        assert not failed.exists(), list(failed.values_list("error", flat=True))
-    return org, True
-
-
-def _endpoints(org: Any) -> dict[str, str]:
-    """The views measured: every dashboard view the issue names, the overview, the API."""
-    from usage.models import MonthlyRepositoryUsage
-    from usage.reporting.filters import month_end
-
-    months = _months()
-    start, end = months[-1], month_end(months[0])
-    base = f"/orgs/{org.login}/"
-    api = f"/api/orgs/{org.login}/usage?start={start}&end={end}&group_by="
-    top = (
-        MonthlyRepositoryUsage.objects.filter(organization=org, month=months[0])
-        .exclude(repository="")
-        .order_by("-net_amount")
-        .values_list("repository", "sku")
-        .first()
-    )
-    partial = (
-        f"?range=custom&start={months[1] + timedelta(days=14)}&end={months[0] + timedelta(days=9)}"
-    )
-    return {
-        "dashboard: this month (default)": base,
-        "dashboard: last month": base + "?range=last_month",
-        "dashboard: last 12 months": base + "?range=12m",
-        "dashboard: 12 months, product actions": base + "?range=12m&product=actions",
-        "dashboard: 12 months, one SKU": base + f"?range=12m&sku={top[1]}",
-        "dashboard: 12 months, one repository": base + f"?range=12m&repository={top[0]}",
-        "dashboard: custom, partial months": base + partial,
-        "overview /orgs/": "/orgs/",
-        **{
-            f"API group_by={g} (12 months)": api + g
-            for g in ("day", "product", "sku", "repository")
-        },
-    }
-
-
-def _client(org: Any) -> Any:
-    from django.test import Client
-    from django.utils import timezone
-
-    from accounts.models import Membership, User
-
-    user, _ = User.objects.get_or_create(username="bench-dashboard-owner")
-    Membership.objects.update_or_create(
-        user=user,
-        organization=org,
-        defaults={"role": "owner", "state": "active", "verified_at": timezone.now()},
-    )
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]:
-    """Per org and endpoint: warm median/p95 (the view cached at this data version), and
-    the first view after a change (the data version bumped, as a collection does:
-    nothing cached; median of `cold_runs`), with its queries and the time they took.
-    The orgs' samples are interleaved, so that other work on the machine weighs on
-    each org alike (the growth ratio compares them)."""
-    from django.db import connection
-
-    from usage.collection.versions import org_data_version_bump
-
-    clients = [_client(org) for org in orgs]
-    endpoints = [_endpoints(org) for org in orgs]
-    out: list[dict[str, Any]] = [{} for _ in orgs]
-    sql: list[float] = []
-
-    def timed_sql(execute, sql_text, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql_text, params, many, context)
-        finally:
-            sql.append(time.perf_counter() - started)
-
-    def get(i: int, url: str) -> tuple[Any, float]:
-        started, cpu = time.perf_counter(), time.process_time()
-        response = clients[i].get(url)
-        cpu_used[i].append(time.process_time() - cpu)
-        return response, time.perf_counter() - started
-
-    for name in endpoints[0]:
-        cpu_used: list[list[float]] = [[] for _ in orgs]
-        cold: list[list[float]] = [[] for _ in orgs]
-        cold_sql: list[list[float]] = [[] for _ in orgs]
-        for _ in range(cold_runs):
-            for i, org in enumerate(orgs):
-                org_data_version_bump(organization=org)
-                sql.clear()
-                with connection.execute_wrapper(timed_sql):
-                    response, seconds = get(i, endpoints[i][name])
-                assert response.status_code == 200, (name, response.status_code)
-                cold[i].append(seconds)
-                cold_sql[i].append(sum(sql))
-                out[i][name] = {"cold_queries": len(sql)}
-        warm: list[list[float]] = [[] for _ in orgs]
-        for i in range(len(orgs)):
-            sql.clear()
-            with connection.execute_wrapper(timed_sql):
-                response, _ = get(i, endpoints[i][name])
-            out[i][name].update(
-                warm_queries=len(sql),
-                bytes=len(response.content),
-                gzip=len(gzip.compress(response.content)),
-            )
-            for _ in range(2):
-                get(i, endpoints[i][name])
-        for i in range(len(orgs)):
-            cpu_used[i].clear()
-        for _ in range(runs):
-            for i in range(len(orgs)):
-                warm[i].append(get(i, endpoints[i][name])[1])
-        for i in range(len(orgs)):
-            e = out[i][name]
-            e.update(
-                stats=_stats(warm[i]),
-                cold=statistics.median(cold[i]) * 1000,
-                cold_sql=statistics.median(cold_sql[i]) * 1000,
-                cpu=statistics.median(cpu_used[i]) * 1000,
-                queries=(e.pop("cold_queries"), e.pop("warm_queries")),
-            )
-    return out
-
-
-def _pandas_vs_api(org: Any, client: Any, runs: int) -> dict[str, Any]:
-    """The issue's comparison: product and repository totals of 12 months from the
-    JSON API, against pandas reading the exported CSV of the same months and grouping
-    (the CSV written to a file first, untimed)."""
-    import tempfile
-
-    import pandas as pd
-
-    from usage.reporting.filters import month_end
-
-    months = _months()
-    start, end = months[-1], month_end(months[0])
-    response = client.get(f"/orgs/{org.login}/usage.csv?start={start}&end={end}")
-    out: dict[str, Any] = {"pandas": pd.__version__}
-    with tempfile.NamedTemporaryFile(suffix=".csv") as handle:
-        for chunk in response.streaming_content:
-            handle.write(chunk)
-        handle.flush()
-        for key, column in (("product", "product"), ("repository", "repository")):
-            api = f"/api/orgs/{org.login}/usage?start={start}&end={end}&group_by={key}"
-            api_stats = _stats(_timed(lambda api=api: client.get(api), runs))
-
-            def frame(column: str = column) -> Any:
-                data = pd.read_csv(handle.name, usecols=[column, "net_amount"])
-                return data.groupby(column, dropna=False)["net_amount"].sum()
-
-            pandas_s = statistics.median(_timed(frame, 3))
-            out[key] = (api_stats[0], pandas_s * 1000)
-    return out
-
-
-def _shared_cache_costs(org: Any, runs: int) -> dict[str, tuple[float, float, int]]:
-    """What the shared tier costs per hit (get) and per build (set), for the largest
-    cached view (the 12-month dashboard's entry): the database cache table against Redis
-    (``REDIS_URL``, when it answers). The in-process tier answers without either."""
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    from usage.reporting import cache as view_cache
-
-    snap = view_cache.snapshot(org)
-    largest = max(
-        (v for k, v in view_cache._local.entries.items() if f":{snap.organization_id}:" in k),
-        key=len,
-        default=b"x" * 200_000,
-    )
-    backends: dict[str, Any] = {"database cache table": caches["default"]}
-    if os.environ.get("REDIS_URL"):
-        backends["Redis"] = RedisCache(os.environ["REDIS_URL"], {})
-    out = {}
-    for name, backend in backends.items():
-        try:
-            backend.set("bench-view-probe", largest, 60)
-        except Exception as exc:
-            print(f"(shared cache {name} unavailable: {exc})")
-            continue
-        gets = _timed(lambda backend=backend: backend.get("bench-view-probe"), runs)
-        sets = _timed(lambda backend=backend: backend.set("bench-view-probe", largest, 60), 10)
-        backend.delete("bench-view-probe")
-        out[name] = (_stats(gets)[0], _stats(sets)[0], len(largest))
-    return out
+from .dashboard_measure import measure, pandas_vs_api, shared_cache_costs, stats, timed
+from .dashboard_org import GITHUB_ID, LOGIN, bench_months, load_org, owner_client
 
 
 def run(
@@ -305,8 +42,8 @@ def run(
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
     from usage.reporting.filters import month_end
 
-    org, loaded = _load(items, reload)
-    small_org = _load(small, reload, LOGIN + "-small", GITHUB_ID + 1)[0] if small else None
+    org, loaded = load_org(items, reload)
+    small_org = load_org(small, reload, LOGIN + "-small", GITHUB_ID + 1)[0] if small else None
     started = time.perf_counter()
     # What autovacuum does in production after a bulk load: fresh planner statistics,
     # dead rows of replaced months (and of other benchmarks' orgs) reclaimed.
@@ -320,7 +57,7 @@ def run(
     settings.DEBUG = False  # no query log: what production runs
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.MEMBERSHIP_TTL_SECONDS = 24 * 3600
-    months = _months()
+    months = bench_months()
     start, end = months[-1], month_end(months[0])
     n_items = UsageItem.objects.filter(organization=org).count()
 
@@ -333,19 +70,19 @@ def run(
             )
             return cursor.fetchone()[0]
 
-    measured = _measure([org, *([small_org] if small_org is not None else [])], runs, cold_runs)
+    measured = measure([org, *([small_org] if small_org is not None else [])], runs, cold_runs)
     results: dict[str, Any] = {"endpoints": measured[0]}
     if small_org is not None:
         results["small"] = measured[1]
         results["small_items"] = UsageItem.objects.filter(organization=small_org).count()
-    results["bare"] = _stats(_timed(bare, runs))
-    client = _client(org)
+    results["bare"] = stats(timed(bare, runs))
+    client = owner_client(org)
     api = f"/api/orgs/{org.login}/usage?start={start}&end={end}&group_by=product"
     total = client.get(api).json()["total"]["net_amount"]
     results["agree"] = Decimal(total) == bare()
-    results["pandas"] = _pandas_vs_api(org, client, runs)
+    results["pandas"] = pandas_vs_api(org, client, runs)
     client.get(f"/orgs/{org.login}/?range=12m")
-    results["shared"] = _shared_cache_costs(org, runs)
+    results["shared"] = shared_cache_costs(org, runs)
 
     def export() -> int:
         response = client.get(f"/orgs/{org.login}/usage.csv?range=12m")

@@ -7,7 +7,7 @@ the CPU each party used; then the highest rate with 0 errors and p99 under 1 s.
 ``python -m bench.load --help`` lists the options.
 
 A database of its own (``LOAD_DATABASE_URL``, default ``billingdash_load``: created, filled
-through the collection path by `bench.dashboard`'s loader, dropped unless ``--keep``); an
+through the collection path by `bench.dashboard_org`'s loader, dropped unless ``--keep``); an
 owner and a billing manager with fresh memberships and Django sessions made here;
 generated secrets; ``collectstatic`` into a temporary ``STATIC_ROOT`` (whitenoise); the
 broker is Redis database 14 (a queue of this run, deleted at the end, consumed by no
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ghsim import reference
 
-from . import common, dashboard
+from . import common, dashboard_org
 from .load_report import conclude, report_step
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/billingdash_load"
@@ -70,14 +70,14 @@ def prepare(items: int, reload: bool) -> dict[str, Any]:
     from usage.reporting.filters import month_end
 
     started = time.perf_counter()
-    org, loaded = dashboard._load(items, reload)
+    org, loaded = dashboard_org.load_org(items, reload)
     load_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         for table in ("usage_dailyusage", "usage_monthlyrepositoryusage", "usage_usageitem"):
             cursor.execute(f"VACUUM ANALYZE {table}")  # what autovacuum does after a load
         cursor.execute("SELECT pg_database_size(current_database())")
         db_bytes = cursor.fetchone()[0]
-    months = dashboard._months()
+    months = dashboard_org.bench_months()
     repos = MonthlyRepositoryUsage.objects.filter(organization=org, month=months[0])
     top = repos.exclude(repository="").order_by("-net_amount").first()
     rows = {m.__name__: m.objects.filter(organization=org).count() for m in (UsageItem, DailyUsage)}
