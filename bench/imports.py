@@ -94,7 +94,7 @@ def run(rows: int = 1_000_000) -> dict[str, float]:
 
     from accounts.models import Organization, User
     from usage.imports.kinds import kind_named
-    from usage.imports.metered import COLUMNS, ITEM_TABLE, _read
+    from usage.imports.spool import COLUMNS, ITEM_TABLE, read_report
     from usage.models import DailyUsage, ReportImport, ReportItem, UsageItem
 
     folder = Path(tempfile.mkdtemp(prefix="bench-imports-"))
@@ -140,7 +140,7 @@ def run(rows: int = 1_000_000) -> dict[str, float]:
     copy_s = marks.get("copied", started) - marks.get("read", started)
 
     # A raw COPY of the same rows (already formatted, untimed) into a bare table.
-    spool, _ = _read(report_import, path, lambda _p: None)
+    spool, _ = read_report(report_import, path, lambda _p: None)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_report_raw")
         # The same columns, no key, no index, no constraint: the floor for these rows.

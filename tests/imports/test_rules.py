@@ -152,10 +152,10 @@ def test_an_import_never_interleaves_with_a_collection(org, people, monkeypatch)
     """The org's collection lease is taken: the import waits for it, and gives up
     (nothing changed, the file can be uploaded again) if it stays taken."""
     from usage.collection.locks import lease_acquire, lease_release
-    from usage.imports import metered
+    from usage.imports import lease
 
     assert lease_acquire(organization_id=org.pk, holder="a-collection")
-    monkeypatch.setattr(metered, "LEASE_WAIT_SECONDS", 0)
+    monkeypatch.setattr(lease, "LEASE_WAIT_SECONDS", 0)
     imp = run_import(
         org, people["olivia"], csv_bytes(DETAILED, [detailed_row("2026-07-01", "globex")])
     )

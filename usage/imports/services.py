@@ -31,8 +31,9 @@ from usage.collection.locks import lease_confirm
 from usage.collection.versions import org_data_version_bump
 from usage.imports import metered  # noqa: F401 (registers the metered kinds)
 from usage.imports.kinds import Outcome, kind_named, kind_of, kinds
-from usage.imports.metered import OrgBusy, month_rebuild, org_lease
+from usage.imports.lease import OrgBusy, org_lease
 from usage.imports.parse import ReportUnreadable, read_header
+from usage.imports.rebuild import month_rebuild
 from usage.imports.selectors import month_source
 from usage.models import ReportImport, ReportItem
 
