@@ -10,7 +10,7 @@ connect/read timeouts, no proxy from the environment, no redirect followed and a
 `ALERTS_HTTP_MAX_RESPONSE_BYTES` of the answer read.
 
 The demo's and tests' exceptions (`ALERTS_ALLOWED_PRIVATE_NETWORKS`, `ALERTS_ALLOW_HTTP`)
-are explained in billingdash/settings.py.
+are explained in billingdash/settings_alerts.py.
 """
 
 from __future__ import annotations

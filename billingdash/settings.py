@@ -1,12 +1,13 @@
 """Django settings for billingdash.
 
 Every value comes from the environment (12-factor, read with django-environ); the
-defaults are safe for development. The README documents each variable.
+defaults are safe for development. The README documents each variable. Three parts live
+in modules of their own, taken here whole (``from ... import *``): Celery and beat
+(``settings_celery.py``), GitHub and sign-in (``settings_github.py``), alerts and e-mail
+(``settings_alerts.py``).
 """
 
-import ipaddress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -223,15 +224,6 @@ if _TRUST_PROXY_SSL_HEADER:
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 
 
-def github_avatar_origin(web_url: str) -> str:
-    """Where GitHub serves avatars: github.com's come from avatars.githubusercontent.com,
-    GitHub Enterprise Server's (and the simulator's) from its own origin."""
-    parts = urlsplit(web_url)
-    if (parts.hostname or "").lower() in ("github.com", "www.github.com"):
-        return "https://avatars.githubusercontent.com"
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 # Content-Security-Policy (django-csp 4): no inline script or style, no eval; plotly.js
 # is served from our own static files in its "basic" build (bar, pie and scatter traces:
 # no WebGL, no eval; 1.2 MB where the full "strict" one was 5.1 MB).
@@ -283,43 +275,11 @@ AUTHENTICATION_BACKENDS = [
     "accounts.signin.backends.GitHubOAuthSignIn",
 ]
 
-# --- GitHub ------------------------------------------------------------------------
-GITHUB_WEB_URL = env.str("GITHUB_WEB_URL", default="https://github.com").rstrip("/")
-GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
-GITHUB_API_VERSION = env.str("GITHUB_API_VERSION", default="2022-11-28")
-GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
-GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
-# The App's name as people see it on GitHub and on every page here ("the billingdash App").
-GITHUB_APP_NAME = env.str("GITHUB_APP_NAME", default="billingdash")
-GITHUB_APP_CLIENT_ID = env.str("GITHUB_APP_CLIENT_ID", default="")
-GITHUB_APP_CLIENT_SECRET = env.str("GITHUB_APP_CLIENT_SECRET", default="")
-GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
-GITHUB_APP_PRIVATE_KEY_PATH = env.str("GITHUB_APP_PRIVATE_KEY_PATH", default="")
-if not GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_PATH:
-    GITHUB_APP_PRIVATE_KEY = Path(GITHUB_APP_PRIVATE_KEY_PATH).read_text()
-GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
-# Webhook bodies over this are refused (413) before they are read or their signature is
-# checked. The App's events are a few KB; GitHub's own cap (25 MB) is far too much to read
-# for an unauthenticated caller.
-WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
-# Deliveries GitHub could not make (billingdash down) are asked for again from the App's
-# delivery log (accounts.webhooks.recovery): how far back, how many a run, and after how
-# many attempts of one delivery to leave it to an operator.
-WEBHOOK_RECOVERY_WINDOW_SECONDS = env.int("WEBHOOK_RECOVERY_WINDOW_SECONDS", default=3 * 86400)
-WEBHOOK_RECOVERY_MAX_PER_RUN = env.int("WEBHOOK_RECOVERY_MAX_PER_RUN", default=50)
-WEBHOOK_RECOVERY_MAX_ATTEMPTS = env.int("WEBHOOK_RECOVERY_MAX_ATTEMPTS", default=5)
-GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
-GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
-GITHUB_HTTP_CONNECT_TIMEOUT = env.float("GITHUB_HTTP_CONNECT_TIMEOUT", default=5.0)
-GITHUB_HTTP_READ_TIMEOUT = env.float("GITHUB_HTTP_READ_TIMEOUT", default=30.0)
-GITHUB_HTTP_MAX_ATTEMPTS = env.int("GITHUB_HTTP_MAX_ATTEMPTS", default=4)
-GITHUB_HTTP_BACKOFF_SECONDS = env.float("GITHUB_HTTP_BACKOFF_SECONDS", default=0.5)
-
-# Which client signs people in: "app" (the GitHub App's own OAuth client, default) or
-# "oauth" (a classic OAuth App, which sees every organization before any install).
-GITHUB_SIGNIN_CLIENT = env.str(
-    "GITHUB_SIGNIN_CLIENT", default="oauth" if GITHUB_OAUTH_CLIENT_ID else "app"
-)
+# --- GitHub -------------------------------------------------------------------------
+# billingdash/settings_github.py: GitHub's URLs, the App's and OAuth App's credentials,
+# webhooks, the HTTP client, sign-in (social-auth).
+from billingdash.settings_github import *  # noqa: E402, F403
+from billingdash.settings_github import GITHUB_WEB_URL, github_avatar_origin  # noqa: E402
 
 MEMBERSHIP_TTL_SECONDS = env.int("MEMBERSHIP_TTL_SECONDS", default=900)
 
@@ -345,36 +305,6 @@ if USAGE_RETENTION_MONTHS < BACKFILL_MONTHS:
         "Raise USAGE_RETENTION_MONTHS or lower BACKFILL_MONTHS."
     )
 
-# --- Sign-in (social-auth) -----------------------------------------------------------
-# Backends `github-app` and `github-oauth` (accounts/backends.py) read the GITHUB_* values
-# above when called; GITHUB_SIGNIN_CLIENT picks the one /login/ offers. Tokens never go
-# to social-auth's extra_data: the pipeline stores them encrypted in GitHubToken.
-SOCIAL_AUTH_USER_MODEL = "accounts.User"
-SOCIAL_AUTH_URL_NAMESPACE = "social"
-# `next` may only be a path on this site (accounts/strategy.py).
-SOCIAL_AUTH_STRATEGY = "accounts.signin.strategy.BillingdashStrategy"
-SOCIAL_AUTH_JSONFIELD_ENABLED = True
-SOCIAL_AUTH_LOGIN_URL = "/login/"
-SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/orgs/"
-# Failures render accounts/signin_error.html (SignInErrorMiddleware), even with DEBUG on.
-SOCIAL_AUTH_RAISE_EXCEPTIONS = False
-SOCIAL_AUTH_SANITIZE_REDIRECTS = True
-SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS: list[str] = []
-SOCIAL_AUTH_STATE_LIFETIME = 600
-SOCIAL_AUTH_USER_FIELDS = ["username", "email"]
-SOCIAL_AUTH_PIPELINE = (
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "accounts.signin.pipeline.user_by_github_id",
-    "accounts.signin.pipeline.username_from_github_id",
-    "social_core.pipeline.user.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "accounts.signin.pipeline.save_profile",
-    "accounts.signin.pipeline.save_tokens",
-    "accounts.signin.pipeline.sync_memberships",
-)
 # GitHub's web origin in the CSP: the sign-in form POSTs here and is redirected to GitHub's
 # authorize page (browsers apply form-action to that redirect). Avatars come from GitHub's
 # avatar host (github.com) or from GitHub Enterprise Server's (the simulator's) own origin.
@@ -410,74 +340,8 @@ COLLECTION_STALE_QUEUED_SECONDS = env.int("COLLECTION_STALE_QUEUED_SECONDS", def
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 
 # --- Alerts (alerts app): channels, delivery, e-mail -----------------------------------
-# Absolute links in messages sent from workers (no request there): the unsubscribe link
-# of every alert e-mail. Mail clients only offer one-click unsubscribe for https links.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# Outgoing mail: EMAIL_URL (django-environ: smtp://user:password@host:587, smtp+tls://...,
-# smtps://...) or the usual EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
-# EMAIL_USE_TLS, EMAIL_USE_SSL.
-_email = env.email_url("EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
-EMAIL_BACKEND = _email.get("EMAIL_BACKEND") or env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
-)
-EMAIL_HOST = _email.get("EMAIL_HOST") or env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = _email.get("EMAIL_PORT") or env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or env.str(
-    "EMAIL_HOST_PASSWORD", default=""
-)
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS") or env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL") or env.bool("EMAIL_USE_SSL", default=False)
-# Django's default is no timeout at all: a silent SMTP server would hold a worker forever.
-EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billingdash <billingdash@localhost>")
-# HTTP to chat and webhook receivers (alerts.ssrf): short timeouts, a small answer.
-ALERTS_HTTP_CONNECT_TIMEOUT = env.float("ALERTS_HTTP_CONNECT_TIMEOUT", default=5.0)
-ALERTS_HTTP_READ_TIMEOUT = env.float("ALERTS_HTTP_READ_TIMEOUT", default=10.0)
-ALERTS_HTTP_MAX_RESPONSE_BYTES = env.int("ALERTS_HTTP_MAX_RESPONSE_BYTES", default=65536)
-# A CA bundle (PEM file) to verify receivers' certificates with; empty: certifi's.
-ALERTS_CA_BUNDLE = env.str("ALERTS_CA_BUNDLE", default="")
-# Attempts of one delivery (network errors, 5xx, 408, 429), with exponential backoff
-# from the base (plus jitter) up to the cap; a Retry-After answer is honoured up to the cap.
-ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=6)
-ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)
-ALERTS_RETRY_MAX_SECONDS = env.float("ALERTS_RETRY_MAX_SECONDS", default=3600.0)
-# Digests: the weekly one is due on Monday from this hour (the subscriber's time zone),
-# the monthly one on the 11th; "send a digest now" once per this many seconds per org.
-ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=7)
-ALERTS_DIGEST_NOW_COOLDOWN_SECONDS = env.int("ALERTS_DIGEST_NOW_COOLDOWN_SECONDS", default=60)
-if not 0 <= ALERTS_DIGEST_HOUR <= 23:
-    raise ImproperlyConfigured("ALERTS_DIGEST_HOUR must be an hour from 0 to 23.")
-# The demo's receivers (scripts/demo.py): the alerts page points at them when set.
-ALERTS_DEMO_CHAT_URL = env.str("ALERTS_DEMO_CHAT_URL", default="").rstrip("/")
-ALERTS_DEMO_MAILBOX_URL = env.str("ALERTS_DEMO_MAILBOX_URL", default="").rstrip("/")
-# The SSRF guard refuses every URL that is not https or that resolves to a non-public
-# address. These two exceptions exist for the demo and the tests (receivers on
-# 127.0.0.1): CIDRs whose addresses are allowed anyway, and plain http. With DEBUG off
-# they are refused unless ALERTS_I_UNDERSTAND_SSRF_RISK=true is set as well (a
-# receiver on your own network): every owner of every org could then reach them.
-ALERTS_ALLOWED_PRIVATE_NETWORKS = env.list("ALERTS_ALLOWED_PRIVATE_NETWORKS", default=[])
-ALERTS_ALLOW_HTTP = env.bool("ALERTS_ALLOW_HTTP", default=False)
-ALERTS_I_UNDERSTAND_SSRF_RISK = env.bool("ALERTS_I_UNDERSTAND_SSRF_RISK", default=False)
-for _network in ALERTS_ALLOWED_PRIVATE_NETWORKS:
-    try:
-        ipaddress.ip_network(_network, strict=False)
-    except ValueError as _error:
-        raise ImproperlyConfigured(
-            f"ALERTS_ALLOWED_PRIVATE_NETWORKS: {_network!r} is not a network in CIDR "
-            "notation (e.g. 127.0.0.0/8 or ::1/128)."
-        ) from _error
-if (
-    not DEBUG
-    and (ALERTS_ALLOWED_PRIVATE_NETWORKS or ALERTS_ALLOW_HTTP)
-    and not ALERTS_I_UNDERSTAND_SSRF_RISK
-):
-    raise ImproperlyConfigured(
-        "ALERTS_ALLOWED_PRIVATE_NETWORKS and ALERTS_ALLOW_HTTP are for the demo and tests: "
-        "they let anyone who can add an alert channel make billingdash send requests into "
-        "those networks, or in clear text. Unset them, or, for a receiver on your own "
-        "network, also set ALERTS_I_UNDERSTAND_SSRF_RISK=true."
-    )
+# billingdash/settings_alerts.py: SITE_URL, e-mail, receivers' HTTP, the SSRF guard, digests.
+from billingdash.settings_alerts import *  # noqa: E402, F403
 
 LOGGING = {
     "version": 1,
