@@ -250,13 +250,13 @@ def test_every_token_refused_with_reports_uploaded_the_reports_are_the_source(
     """Rung 4. The imports' selector is wired in at merge; here its stand-in answers."""
     from datetime import date
 
-    import usage.collection.collect as collect_module
+    import usage.collection.ladder as ladder_module
 
     sim = gh_in_process
     org = mirror_installed_org(sim, "ladder-reports", repos=2)
     sim.control.refuse_installation_tokens(org.login)
     uploaded = {"uploaded_by": "Bill", "last_on": date(2026, 12, 3)}
-    monkeypatch.setattr(collect_module, "reports_source_of", lambda organization: uploaded)
+    monkeypatch.setattr(ladder_module, "reports_source_of", lambda organization: uploaded)
 
     run = collect(org)
 

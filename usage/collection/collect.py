@@ -17,12 +17,13 @@ Error policy (GitHub's answers, after the client's own retries):
   ``x-accepted-github-permissions``, recorded) and a retired endpoint; except for a
   rename, the org's queued runs are skipped and the schedule leaves it alone until a
   webhook, the reconciliation or the daily re-check says otherwise.
-- the source ladder (`usage.collection.sources`): when GitHub refuses the App's token
-  (401, 403, uninstalled, suspended), an owner's sign-in and then a token an owner added
-  are tried for the same month, each refusal recorded with GitHub's answer; "not
-  available to this organization" (400, or 404 while the installation exists) stops the
-  ladder, since no other token changes that. The installation is marked "needs
-  attention" only when no other source worked.
+- the source ladder (`usage.collection.ladder`, over the rungs of
+  `usage.collection.sources`): when GitHub refuses the App's token (401, 403,
+  uninstalled, suspended), an owner's sign-in and then a token an owner added are tried
+  for the same month, each refusal recorded with GitHub's answer; "not available to this
+  organization" (400, or 404 while the installation exists) stops the ladder, since no
+  other token changes that. The installation is marked "needs attention" only when no
+  other source worked.
 - malformed data (bad JSON, an item that is not a usage line, a value the database
   refuses): the run fails with the reason and the month keeps its previous data.
 """
@@ -33,7 +34,6 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -44,42 +44,26 @@ from django.utils import timezone
 
 from accounts.models import Installation, Organization
 from billingdash import github
-from billingdash.logging import redact
-from usage import periods, signals
-from usage.collection.availability import availability_record
-from usage.collection.extras import extras_collect
-from usage.collection.ingest import IngestResult, month_replace
+from usage.collection.ladder import month_collect
 from usage.collection.locks import (
     LeaseKeeper,
     LeaseLost,
     lease_acquire,
-    lease_confirm,
     lease_release,
     lease_seconds,
     new_holder,
 )
-from usage.collection.refusals import (
-    Refusal,
-    Refused,
-    installation_needs_attention,
-    usage_refusal,
-)
-from usage.collection.runs import runs_skip_queued
+from usage.collection.refusals import Refused, installation_needs_attention
+from usage.collection.runs import run_finish, run_requeue, runs_skip_queued
 from usage.collection.sources import (
     APP,
     REPORTS,
-    Rung,
-    RungUnusable,
     org_rungs,
-    prior_refusals,
-    recently_refused,
-    refusal_entry,
     reports_source_of,
     reports_words,
     sources_record,
-    token_refusal,
 )
-from usage.models import CollectionRun, EndpointAvailability
+from usage.models import CollectionRun
 
 log = logging.getLogger(__name__)
 State = CollectionRun.State
@@ -152,171 +136,11 @@ def org_collect_due(*, organization_id: int, holder: str) -> DrainResult:
             return result
 
 
-def _finish(run: CollectionRun, state: str, error: str = "", **fields) -> None:
-    fields.setdefault("finished_at", timezone.now())
-    fields.setdefault("error_kind", "")
-    CollectionRun.objects.filter(pk=run.pk).update(
-        state=state, error=redact(error)[:4000], **fields
-    )
-
-
-def _requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
-    fields.setdefault("error_kind", "")
-    CollectionRun.objects.filter(pk=run.pk).update(
-        state=State.QUEUED,
-        not_before=timezone.now() + timedelta(seconds=wait),
-        error=redact(error)[:4000],
-        **fields,
-    )
-
-
 def _record_budget(installation: Installation | None, stats: github.CallStats) -> None:
     if installation is not None and stats.remaining is not None:
         Installation.objects.filter(pk=installation.pk).update(
             ratelimit_remaining=stats.remaining, ratelimit_reset_at=stats.reset_at
         )
-
-
-def _extras_after(org: Organization, token: str, period: date) -> None:
-    """The summary and budgets after the month was saved: a rate limit now only waits for
-    the next run (the month is already committed)."""
-    try:
-        extras_collect(organization=org, token=token, period=period)
-    except github.GitHubError as exc:
-        log.info("summary and budgets of %s left for the next run: %r", org, exc)
-
-
-def _collect_from(
-    run: CollectionRun,
-    org: Organization,
-    rung: Rung,
-    keeper: LeaseKeeper,
-    before_commit,
-    more: bool,
-) -> IngestResult:
-    period: date = run.period
-
-    def refused(error: github.GitHubError) -> Refused:
-        if rung.source == APP and rung.installation is not None:
-            refusal = usage_refusal(
-                organization=org,
-                installation=rung.installation,
-                period=period,
-                error=error,
-                attention=not more,
-            )
-        else:
-            refusal = token_refusal(org, rung, period, error)
-        return Refused(refusal, error)
-
-    token = ""
-    for attempt in (1, 2):
-        try:
-            if not token:
-                # Inside the try: the App's token itself may be refused (uninstalled...).
-                token = rung.token()
-            current = period == periods.current_month()
-            if current and not more:
-                # Small and optional, read first: a rate limit here defers the run before
-                # the big download; their own failures never fail the run (see extras).
-                extras_collect(organization=org, token=token, period=period)
-            result = month_replace(
-                organization_id=org.pk,
-                period=period,
-                items=github.iter_billing_usage(
-                    token, org.login, year=period.year, month=period.month
-                ),
-                check=keeper.check,
-                before_commit=before_commit,
-            )
-            if current and more:
-                # Another source may follow: the extras are read only with a token GitHub
-                # accepted (a refused one would mark them unavailable for a day).
-                _extras_after(org, token, period)
-            return result
-        except github.Unauthorized as exc:
-            # The token may have been revoked: try once with a fresh one (App, sign-in).
-            if attempt == 2 or rung.renew is None:
-                raise refused(exc) from exc
-            try:
-                token = rung.renew(token)
-            except RungUnusable as lost:
-                raise Refused(Refusal(str(lost), token_refused=True), exc) from exc
-        except (github.BadRequest, github.Forbidden, github.NotFound, github.Gone) as exc:
-            raise refused(exc) from exc
-        except RungUnusable as exc:
-            raise Refused(Refusal(str(exc), token_refused=True)) from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _collect_month(
-    run: CollectionRun,
-    org: Organization,
-    rungs: list[Rung],
-    keeper: LeaseKeeper,
-    stats: github.CallStats,
-) -> IngestResult:
-    """Collect the month from the first source GitHub accepts (the ladder)."""
-    period: date = run.period
-    refused: list[dict] = []
-    current: list[Rung] = []
-
-    def before_commit(result: IngestResult) -> None:
-        # Fence: still our lease? Then the run and the org are recorded with the data.
-        keeper.check()
-        lease_confirm(organization_id=org.pk, holder=keeper.holder)
-        now = timezone.now()
-        _finish(
-            run,
-            State.SUCCEEDED,
-            finished_at=now,
-            items=result.items,
-            api_calls=F("api_calls") + stats.calls,
-            ratelimit_remaining=stats.remaining,
-        )
-        Organization.objects.filter(pk=org.pk).update(
-            last_collected_at=now, billing_platform=Organization.BillingPlatform.ENHANCED
-        )
-        rung = current[-1]
-        sources_record(
-            organization=org, source=rung.source, detail=rung.detail, refused=refused, rung=rung
-        )
-        availability_record(organization=org, endpoint=EndpointAvailability.Endpoint.USAGE)
-        signals.month_collected_on_commit(organization_id=org.pk, period=period, run_id=run.pk)
-
-    attention: tuple[Installation, str] | None = None
-    prior = prior_refusals(org)
-    for index, rung in enumerate(rungs):
-        seen = recently_refused(rung, prior)
-        if seen is not None:
-            refused.append(seen)  # GitHub said so minutes ago: not asked again
-            continue
-        current.append(rung)
-        try:
-            return _collect_from(run, org, rung, keeper, before_commit, index + 1 < len(rungs))
-        except Refused as exc:
-            if not exc.refusal.token_refused:
-                raise  # about the org (not available, renamed, deleted): no token helps
-            refused.append(refusal_entry(org, rung, error=exc.error, reason=exc.refusal.reason))
-            if exc.refusal.attention and rung.installation is not None:
-                attention = (rung.installation, exc.refusal.attention)
-    if attention is not None:
-        installation_needs_attention(installation=attention[0], reason=attention[1])
-    said = "; ".join((e.get("reason") or e.get("message") or "").rstrip(".") for e in refused)
-    reports = reports_source_of(org)
-    if reports is not None:
-        words = reports_words(reports)
-        sources_record(organization=org, source=REPORTS, detail=words, refused=refused)
-        raise Refused(
-            Refusal(
-                f"GitHub refused every token billingdash has for {org.login} ({said}); its "
-                f"figures come {words}.",
-                skip=True,
-            )
-        )
-    sources_record(organization=org, source="", detail="", refused=refused)
-    last = refused[-1].get("unlock", "") if refused else ""
-    raise Refused(Refusal(said if len(refused) == 1 and not last else f"{said}. {last}".strip()))
 
 
 def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
@@ -336,11 +160,11 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
     run.refresh_from_db()
     if run.attempts > 2 * settings.COLLECTION_MAX_ATTEMPTS:
         # Started again and again without ever finishing (its worker keeps dying).
-        _finish(run, State.FAILED, f"abandoned after {run.attempts - 1} interrupted attempts")
+        run_finish(run, State.FAILED, f"abandoned after {run.attempts - 1} interrupted attempts")
         return Step()
     org = Organization.objects.get(pk=run.organization_id)
     if org.collection_paused:
-        _finish(run, State.SKIPPED, "collection of this organization is paused")
+        run_finish(run, State.SKIPPED, "collection of this organization is paused")
         return Step()
     rungs = org_rungs(org)
     if not rungs:
@@ -350,18 +174,18 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
             words = reports_words(reports)
             sources_record(organization=org, source=REPORTS, detail=words, refused=[])
             reason = f"{reason}, nor any token: its figures come {words}"
-        _finish(run, State.SKIPPED, reason)
+        run_finish(run, State.SKIPPED, reason)
         runs_skip_queued(organization_id=org.pk, reason=reason)
         return Step(stop=True)
     installation = rungs[0].installation
 
     with github.track_calls() as stats:
         try:
-            result = _collect_month(run, org, rungs, keeper, stats)
+            result = month_collect(run, org, rungs, keeper, stats)
         except github.RateLimited as exc:
             wait = min(max_countdown(), exc.retry_after + random.uniform(0, 3))
             _record_budget(installation, stats)
-            _requeue(
+            run_requeue(
                 run,
                 wait,
                 f"{exc.kind} rate limit of GitHub; next attempt after {exc.reset_at:%H:%M:%S} UTC",
@@ -378,17 +202,19 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
             }
             if run.attempts < settings.COLLECTION_MAX_ATTEMPTS:
                 wait = backoff_seconds(run.attempts)
-                _requeue(run, wait, f"attempt {run.attempts} failed: {exc}", **calls)
+                run_requeue(run, wait, f"attempt {run.attempts} failed: {exc}", **calls)
                 return Step(retry_in=wait)
-            _finish(run, State.FAILED, f"gave up after {run.attempts} attempts: {exc}", **calls)
+            run_finish(run, State.FAILED, f"gave up after {run.attempts} attempts: {exc}", **calls)
             return Step()
         except Refused as exc:
             refusal, calls = exc.refusal, {"api_calls": F("api_calls") + stats.calls}
             if refusal.retry_now:
                 # Renamed: the run is due again at once, under the org's new login.
-                _requeue(run, 0, refusal.reason, **calls)
+                run_requeue(run, 0, refusal.reason, **calls)
                 return Step()
-            _finish(run, State.SKIPPED if refusal.skip else State.FAILED, refusal.reason, **calls)
+            run_finish(
+                run, State.SKIPPED if refusal.skip else State.FAILED, refusal.reason, **calls
+            )
             if refusal.stop:
                 runs_skip_queued(organization_id=org.pk, reason=refusal.reason)
                 return Step(stop=True)
@@ -401,12 +227,12 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
             )
             if installation is not None:
                 installation_needs_attention(installation=installation, reason=reason)
-            _finish(run, State.FAILED, reason, api_calls=F("api_calls") + stats.calls)
+            run_finish(run, State.FAILED, reason, api_calls=F("api_calls") + stats.calls)
             runs_skip_queued(organization_id=org.pk, reason=reason)
             return Step(stop=True)
         except (github.MalformedResponse, DataError) as exc:
             what = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else repr(exc)
-            _finish(
+            run_finish(
                 run,
                 State.FAILED,
                 f"GitHub sent malformed usage data; the previous data is kept. {what}",
@@ -414,19 +240,19 @@ def run_collect(*, run: CollectionRun, keeper: LeaseKeeper) -> Step:
             )
             return Step()
         except SoftTimeLimitExceeded:
-            _finish(run, State.FAILED, "the collection took longer than the task time limit")
+            run_finish(run, State.FAILED, "the collection took longer than the task time limit")
             raise
         except LeaseLost:
             raise
         except github.GitHubError as exc:
-            _finish(run, State.FAILED, f"unexpected answer from GitHub: {exc}")
+            run_finish(run, State.FAILED, f"unexpected answer from GitHub: {exc}")
             return Step()
         except DatabaseError:
             raise  # the database is gone: the lease expires, the sweeper re-sends
         except Exception as exc:
             # A bug must not send the run round the sweeper for ever: fail it, say why.
             log.exception("collection of run %s failed", run.pk)
-            _finish(run, State.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+            run_finish(run, State.FAILED, f"internal error: {type(exc).__name__}: {exc}")
             return Step()
         if Organization.objects.filter(pk=org.pk, collection_source=APP).exists():
             _record_budget(installation, stats)  # a user's or owner's token has its own

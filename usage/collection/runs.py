@@ -1,6 +1,9 @@
-"""State changes of collection runs that both the queueing side and the worker side make."""
+"""State changes of collection runs: skipping the queued ones (the queueing side and the
+worker), finishing or re-queueing one (the worker and its source ladder)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -16,4 +19,24 @@ def runs_skip_queued(*, organization_id: int, reason: str) -> int:
         state=CollectionRun.State.SKIPPED,
         finished_at=timezone.now(),
         error=redact(reason)[:2000],
+    )
+
+
+def run_finish(run: CollectionRun, state: str, error: str = "", **fields) -> None:
+    """Record the run's outcome (succeeded, failed, skipped) and why."""
+    fields.setdefault("finished_at", timezone.now())
+    fields.setdefault("error_kind", "")
+    CollectionRun.objects.filter(pk=run.pk).update(
+        state=state, error=redact(error)[:4000], **fields
+    )
+
+
+def run_requeue(run: CollectionRun, wait: float, error: str, **fields) -> None:
+    """Put the run back in the queue, due again in `wait` seconds, saying why."""
+    fields.setdefault("error_kind", "")
+    CollectionRun.objects.filter(pk=run.pk).update(
+        state=CollectionRun.State.QUEUED,
+        not_before=timezone.now() + timedelta(seconds=wait),
+        error=redact(error)[:4000],
+        **fields,
     )

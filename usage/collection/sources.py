@@ -10,7 +10,7 @@
 4. ``reports``: GitHub's usage reports uploaded by an owner or billing manager
    (`reports_source_of`: the newest verified import of the org's own data).
 
-The collection (`usage.collection.collect`) tries the rungs in order for each month.
+The collection (`usage.collection.ladder`) tries the rungs in order for each month.
 When GitHub refuses a rung's token (401, 403 with the permission it wanted, the App
 uninstalled or suspended) the answer is recorded exactly (`OrgCollectionState.
 source_refusals`) with the step that would unlock the next source, and the next rung is
