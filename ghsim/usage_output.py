@@ -5,8 +5,7 @@ and the independent totals of `GET /_sim/orgs/<login>/totals`, all from one OrgP
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 
 from ghsim.catalog import A_DECIMALS, Q_DECIMALS, Q_SCALE, fmt_units
@@ -58,47 +57,6 @@ def usage_items_chunks(
     if buf:
         yield ("" if first else ",") + ",".join(buf)
     yield "]}"
-
-
-class RenderedReports:
-    """Opt-in memory of rendered usage reports (``SIM_USAGE_CACHE_MB``), so that a
-    benchmark measures the client, not this generator: the first request of a report
-    streams it as usual and keeps its bytes (if they fit in the budget); later requests
-    of the same plan and span get the same bytes from memory. The output is a function
-    of (plan, span) alone, so a kept answer is the answer. Oldest out first."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # Keyed by the plan object itself (identity): a plan rebuilt for a changed
-        # org is another key.
-        self._reports: dict[tuple[OrgPlan, tuple[date, date] | None], tuple[bytes, ...]] = {}
-
-    def chunks(self, plan: OrgPlan, span: tuple[date, date] | None, budget: int) -> Iterable[bytes]:
-        with self._lock:
-            hit = self._reports.get((plan, span))
-        return hit if hit is not None else self._record(plan, span, budget)
-
-    def _record(
-        self, plan: OrgPlan, span: tuple[date, date] | None, budget: int
-    ) -> Iterator[bytes]:
-        parts: list[bytes] | None = []
-        size = 0
-        for text in usage_items_chunks(plan, span):
-            data = text.encode()
-            size += len(data)
-            if parts is not None:
-                parts = parts if size <= budget else None
-                if parts is not None:
-                    parts.append(data)
-            yield data
-        if parts is None:
-            return
-        with self._lock:
-            held = sum(len(p) for kept in self._reports.values() for p in kept)
-            while self._reports and held + size > budget:
-                oldest = next(iter(self._reports))
-                held -= sum(len(p) for p in self._reports.pop(oldest))
-            self._reports[(plan, span)] = tuple(parts)
 
 
 def _norm(text: str) -> str:
