@@ -26,12 +26,10 @@ from accounts.models import Organization
 from accounts.org_tokens import expiry_warning, org_token_of
 from accounts.roles.access import (
     get_org_for_billing,
-    membership_is_fresh,
     memberships_refresh_if_stale,
     org_access,
     user_org_rows,
 )
-from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
@@ -259,11 +257,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
     if not rows:
         return render_start(request, warning=warning)  # the install wizard's first step
     today = periods.today()
-    visible = [
-        r.organization.pk
-        for r in rows
-        if r.membership.role in BILLING_ROLES and membership_is_fresh(r.membership)
-    ]
+    visible = [r.organization.pk for r in rows if r.billing_verified]
     spend = orgs_spend(visible, today)
     links = org_links(visible)
     # The one source of truth for each org's badge and next step (usage.reporting.status).
