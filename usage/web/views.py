@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -60,7 +61,7 @@ from usage.reporting.reports import (
     repository_options,
     top_repositories,
 )
-from usage.reporting.status import org_status
+from usage.reporting.status import at, org_status
 
 
 def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:
@@ -227,6 +228,14 @@ def org_refresh(request: HttpRequest, login: str) -> HttpResponse:
                 request,
                 "This organization cannot be collected right now"
                 + (f": {problems[0]}" if problems else "."),
+            )
+        elif run.not_before is not None and run.not_before > timezone.now():
+            # The month is already queued, waiting out GitHub's failure or rate limit: a
+            # refresh cannot hurry it, so say when it runs instead of "queued".
+            messages.info(
+                request,
+                f"This month is already queued: billingdash asks GitHub again at "
+                f"{at(run.not_before)}, on its own.",
             )
         else:
             audit_log(
