@@ -89,3 +89,20 @@ def test_csv_has_user_and_workflow_columns(client, globex):
         "net_amount,repository,user,workflow,cost_center"
     )
     assert any(".github/workflows/" in line for line in lines[1:])
+
+
+def test_the_page_says_the_user_and_workflow_filters_narrow_only_their_section(client, globex):
+    _, _, bill, month, end = globex
+    client.force_login(bill)
+    url = f"/orgs/globex/?range=custom&start={month}&end={end}"
+    scope = "the totals, charts and line items above cover every user and workflow."
+    page = client.get(url).content.decode()
+    assert "The user and workflow filters narrow only this section:" in page
+    assert scope in page and 'aria-describedby="dim-filters-scope"' in page
+    users = client.get(f"/api/orgs/globex/usage?group_by=user&start={month}&end={end}").json()
+    top = max((g for g in users["groups"] if g["key"]), key=lambda g: Decimal(g["net_amount"]))
+    narrowed = client.get(f"{url}&user={top['key']}").content.decode()
+    assert f"narrow only this section, now to\n      the user {top['key']}: {scope}" in narrowed
+    # What it says is so: the range's total above is the same, narrowed or not.
+    total = 'data-total="net">'
+    assert narrowed.split(total)[1][:20] == page.split(total)[1][:20]
