@@ -106,3 +106,26 @@ def test_the_page_says_the_user_and_workflow_filters_narrow_only_their_section(c
     # What it says is so: the range's total above is the same, narrowed or not.
     total = 'data-total="net">'
     assert narrowed.split(total)[1][:20] == page.split(total)[1][:20]
+
+
+@pytest.mark.parametrize(
+    "param", ["user=a%00b", "workflow=o/r/.github/workflows/x%00", "user=" + "u" * 301]
+)
+def test_a_user_or_workflow_that_cannot_be_a_name_is_a_400_or_ignored_with_a_message(
+    client, globex, param
+):
+    _, _, bill, month, end = globex
+    client.force_login(bill)
+    span = f"range=custom&start={month}&end={end}"
+    name = param.split("=")[0]
+    for group_by in ("user", "workflow"):
+        api = client.get(f"/api/orgs/globex/usage?group_by={group_by}&{span}&{param}")
+        assert api.status_code == 400 and api.json() == {"error": f"{name} is not a valid name"}
+    csv_answer = client.get(f"/orgs/globex/report-items.csv?{span}&{param}")
+    assert csv_answer.status_code == 400 and csv_answer.content.decode() == (
+        f"{name} is not a valid name"
+    )
+    page = client.get(f"/orgs/globex/?{span}&{param}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"<li>{name} is not a valid name</li>" in html and "data-dimension-table" in html

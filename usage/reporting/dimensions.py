@@ -22,7 +22,7 @@ from usage import periods
 from usage.imports.selectors import detailed_months, month_source
 from usage.models import DailyUsage, ReportItem
 from usage.reporting.chart_base import Chart, as_float, figure
-from usage.reporting.filters import MAX_TEXT, Filters
+from usage.reporting.filters import FilterError, Filters, text_param
 
 TOP = 10
 TABLE_ROWS = 25
@@ -54,9 +54,17 @@ class Dimensions:
         return out
 
 
-def parse_dimensions(query: Mapping[str, str]) -> Dimensions:
-    user = (query.get("user") or "").strip()[:MAX_TEXT]
-    workflow = (query.get("workflow") or "").strip()[:MAX_TEXT]
+def parse_dimensions(query: Mapping[str, str], errors: list[str] | None = None) -> Dimensions:
+    """``user`` and ``workflow`` from the query. A value that cannot be a name raises
+    `FilterError` (the API and the CSV answer 400) or, given `errors` (the dashboard),
+    is ignored with a message there."""
+    problems: list[str] = []
+    user = text_param(query, "user", problems)
+    workflow = text_param(query, "workflow", problems)
+    if problems and errors is None:
+        raise FilterError("; ".join(problems))
+    if errors is not None:
+        errors.extend(problems)
     return Dimensions(
         user=("" if user == NO_USER else user) if user else None,
         workflow=workflow or None,
@@ -236,13 +244,15 @@ def dimensions_context(
 ) -> dict[str, Any]:
     """What the dashboard shows of the dimensions (charts, table, filter choices, the
     months without a detailed report)."""
-    dims = parse_dimensions(query)
+    errors: list[str] = []
+    dims = parse_dimensions(query, errors)
     users = by_user(organization, filters, dims)
     workflows = by_workflow(organization, filters, dims)
     everyone = by_user(organization, filters, Dimensions()) if dims.active else users
     all_workflows = by_workflow(organization, filters, Dimensions()) if dims.active else workflows
     return {
         "dims": dims,
+        "dim_errors": errors,
         "dim_charts": [users_chart(users), workflows_chart(workflows)] if everyone else [],
         "dim_table": table_rows(organization, filters, dims) if everyone else [],
         "dim_user_choices": [r["user_login"] or NO_USER for r in everyone[:100]],

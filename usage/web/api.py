@@ -130,9 +130,9 @@ DIMENSIONS = ("user", "workflow")
 def _dimension_answer(request: HttpRequest, organization: Any, group_by: str) -> JsonResponse:
     try:
         filters = parse_strict(request.GET)
+        dims = parse_dimensions(request.GET)
     except FilterError as exc:
         return _error(str(exc))
-    dims = parse_dimensions(request.GET)
     groups = dimension_groups(organization, filters, dims, group_by)
     out = []
     for g in groups:

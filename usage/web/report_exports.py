@@ -59,9 +59,9 @@ def org_report_items_csv(request: HttpRequest, login: str) -> HttpResponse:
     organization = get_org_for_billing(user=request.user, login=login)
     try:
         filters = parse_strict(request.GET)
+        dims = parse_dimensions(request.GET)
     except FilterError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    dims = parse_dimensions(request.GET)
     rows = report_rows(organization, filters, dims).order_by("date", "id").values_list(*_FIELDS)
     audit_log(
         actor=request.user,
