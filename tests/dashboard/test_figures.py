@@ -12,8 +12,8 @@ import pytest
 
 from ghsim.catalog import AI_CREDITS_START
 from usage import periods, vocabulary
+from usage.periods import month_end
 from usage.reporting.charts import TOP_REPOSITORIES, TOP_SKUS, money
-from usage.reporting.filters import month_end
 from usage.vocabulary import product_id, sku_id
 
 from .conftest import collect, dec, join, mirror, sim_totals, this_and_last_month

@@ -7,7 +7,6 @@ the defaults and says what it ignored, the CSV and the API answer 400 (`FilterEr
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -65,16 +64,12 @@ class FilterError(ValueError):
     """A parameter the CSV or the API cannot use; the message says which and why."""
 
 
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def preset_span(key: str, today: date) -> tuple[date, date]:
     """First and last day of a preset range: never a day after `today`."""
     month = periods.month_start(today)
     if key == "last_month":
         start = periods.add_months(month, -1)
-        return start, month_end(start)
+        return start, periods.month_end(start)
     if key in MONTH_PRESETS:
         return periods.add_months(month, 1 - MONTH_PRESETS[key]), today
     if key == "ytd":
