@@ -8,6 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership
 from tests.dashboard.conftest import mirror
@@ -129,3 +131,22 @@ def test_a_user_or_workflow_that_cannot_be_a_name_is_a_400_or_ignored_with_a_mes
     assert page.status_code == 200
     html = page.content.decode()
     assert f"<li>{name} is not a valid name</li>" in html and "data-dimension-table" in html
+
+
+def test_the_dashboard_reads_months_sources_in_queries_that_do_not_grow_with_the_range(
+    client, globex
+):
+    _, _, bill, month, end = globex
+    client.force_login(bill)
+
+    def queries(start) -> int:
+        url = f"/orgs/globex/?range=custom&start={start}&end={end}"
+        client.get(url)  # the cached parts built once
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(url).content.decode()
+        assert f"{month:%Y-%m} uploaded usage reports" in html
+        return len(captured)
+
+    one_month = queries(month)
+    three_years = queries(periods.add_months(month, -35))
+    assert three_years == one_month  # was one_month + ~100: two per month of the range

@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Organization
 from usage import periods
-from usage.imports.selectors import detailed_months, month_source
+from usage.imports.selectors import detailed_months, month_sources
 from usage.models import DailyUsage, ReportItem
 from usage.reporting.chart_base import Chart, as_float, figure
 from usage.reporting.filters import FilterError, Filters, text_param
@@ -146,26 +146,16 @@ def months_without_detailed_report(organization: Organization, filters: Filters)
             organization=organization, date__gte=filters.start, date__lte=last
         ).dates("date", "month")
     }
-    missing, month = [], periods.month_start(filters.start)
-    while month <= last:
-        key = f"{month:%Y-%m}"
-        if key in with_usage and key not in covered:
-            missing.append(key)
-        month = periods.add_months(month, 1)
-    return missing
+    keys = (f"{month:%Y-%m}" for month in periods.months_between(filters.start, last))
+    return [key for key in keys if key in with_usage and key not in covered]
 
 
-def month_sources(organization: Organization, filters: Filters) -> list[tuple[str, str]]:
+def range_month_sources(organization: Organization, filters: Filters) -> list[tuple[str, str]]:
     """(month, "api" | "reports") for the months of the range up to today that have data:
     where the dashboard's totals of each month come from."""
     last = min(filters.end, periods.today())
-    out, month = [], periods.month_start(filters.start)
-    while month <= last:
-        found = month_source(organization, month)
-        if found is not None:
-            out.append((f"{month:%Y-%m}", found))
-        month = periods.add_months(month, 1)
-    return out
+    found = month_sources(organization, filters.start, last)
+    return [(f"{month:%Y-%m}", source) for month, source in sorted(found.items())]
 
 
 def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[str]) -> None:
@@ -259,5 +249,5 @@ def dimensions_context(
         "dim_workflow_choices": [r["key"] for r in all_workflows[:100]],
         "dim_missing_months": months_without_detailed_report(organization, filters),
         "dim_has_reports": bool(everyone),
-        "month_sources": month_sources(organization, filters),
+        "month_sources": range_month_sources(organization, filters),
     }
