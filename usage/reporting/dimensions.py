@@ -23,6 +23,7 @@ from usage.imports.selectors import detailed_months, month_sources
 from usage.models import DailyUsage, ReportItem
 from usage.reporting.chart_base import Chart, as_float, figure
 from usage.reporting.filters import FilterError, Filters, text_param
+from usage.reporting.formatting import money
 
 TOP = 10
 TABLE_ROWS = 25
@@ -176,10 +177,6 @@ def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[st
     )
 
 
-def _money(value: Decimal | None) -> str:
-    return f"${(value or Decimal(0)):,.2f}"
-
-
 def users_chart(rows: list[dict]) -> Chart:
     top = rows[:TOP]
     chart = Chart(
@@ -193,8 +190,8 @@ def users_chart(rows: list[dict]) -> Chart:
         return chart
     names = [r["user_login"] or NO_USER for r in top]
     _bars(chart, names, [r["net_amount"] for r in top], ["net"] * len(top))
-    chart.rows = [[n, _money(r["net_amount"])] for n, r in zip(names, top, strict=True)]
-    chart.summary = f"{names[0]} spent the most: {_money(top[0]['net_amount'])} net."
+    chart.rows = [[n, money(r["net_amount"])] for n, r in zip(names, top, strict=True)]
+    chart.summary = f"{names[0]} spent the most: {money(top[0]['net_amount'])} net."
     chart.note = f"“{NO_USER}”: usage GitHub attributes to nobody (storage, for example)."
     return chart
 
@@ -212,8 +209,8 @@ def workflows_chart(rows: list[dict]) -> Chart:
         return chart
     labels = [r["key"] for r in top]
     _bars(chart, labels, [r["net_amount"] for r in top], [r["repository"] or "-" for r in top])
-    chart.rows = [[r["workflow"], r["repository"], _money(r["net_amount"])] for r in top]
-    chart.summary = f"{labels[0]} cost the most: {_money(top[0]['net_amount'])} net."
+    chart.rows = [[r["workflow"], r["repository"], money(r["net_amount"])] for r in top]
+    chart.summary = f"{labels[0]} cost the most: {money(top[0]['net_amount'])} net."
     return chart
 
 
