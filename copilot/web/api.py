@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET
 from accounts.roles.access import get_org_for_billing
 from copilot.reporting.selectors import Group, groups_for, month_span, total_of
 from usage.reporting.filters import FilterError, parse_strict
+from usage.reporting.formatting import csv_text
 
 GROUP_BY = ("day", "model", "user")
 TEN = Decimal("1E-10")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -98,10 +98,6 @@ def api_org_copilot(request: HttpRequest, login: str) -> JsonResponse:
     )
 
 
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
 @never_cache
 @login_required
 @require_GET
@@ -122,9 +118,9 @@ def csv_export(request: HttpRequest, login: str) -> HttpResponse:
         row = _group(g)
         writer.writerow(
             [
-                _cell(row["key"]),
+                csv_text(row["key"]),
                 row["quantity"],
-                _cell(row["unit_type"]),
+                csv_text(row["unit_type"]),
                 row["gross_amount"],
                 row["discount_amount"],
                 row["net_amount"],

@@ -17,7 +17,7 @@ from accounts.audit import audit_log
 from accounts.roles.access import get_org_for_billing
 from usage.reporting.dimensions import parse_dimensions, report_rows
 from usage.reporting.filters import FilterError, parse_strict
-from usage.reporting.formatting import plain_decimal
+from usage.reporting.formatting import Echo, csv_text, plain_decimal
 
 COLUMNS = (
     "date",
@@ -35,12 +35,6 @@ COLUMNS = (
     "cost_center",
 )
 _FIELDS = (*COLUMNS[:10], "user_login", "workflow", "cost_center")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _cell(value) -> str:
@@ -48,8 +42,7 @@ def _cell(value) -> str:
         return plain_decimal(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return csv_text(str(value))
 
 
 @never_cache
@@ -71,7 +64,7 @@ def org_report_items_csv(request: HttpRequest, login: str) -> HttpResponse:
         request=request,
         details={"start": filters.start.isoformat(), "end": filters.end.isoformat()},
     )
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def stream() -> Iterator[str]:
         yield writer.writerow(COLUMNS)
