@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.audit import audit_log
 from accounts.roles.access import get_org_for_billing
 from copilot.reporting.selectors import Group, groups_for, month_span, total_of
 from usage.reporting.filters import FilterError, parse_strict
@@ -107,6 +108,15 @@ def csv_export(request: HttpRequest, login: str) -> HttpResponse:
         start, end, group_by = read_params(request.GET)
     except ParamError as exc:
         return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    # Every export is audited, as the usage CSVs are: this one names Copilot users.
+    audit_log(
+        actor=request.user,
+        action="export_copilot_csv",
+        organization=organization,
+        target=organization.login,
+        request=request,
+        details={"start": start.isoformat(), "end": end.isoformat(), "group_by": group_by},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"{organization.login}-copilot-{group_by}-{start}-{end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
