@@ -93,6 +93,18 @@ def test_csv_has_user_and_workflow_columns(client, globex):
     assert any(".github/workflows/" in line for line in lines[1:])
 
 
+def test_report_items_csv_goes_out_in_chunks_not_a_write_per_row(client, globex):
+    from usage.web.exports import CHUNK_ROWS
+
+    _, _, bill, month, end = globex
+    client.force_login(bill)
+    response = client.get(f"/orgs/globex/report-items.csv?range=custom&start={month}&end={end}")
+    chunks = [c.decode() for c in response.streaming_content]
+    lines = "".join(chunks).splitlines()
+    assert len(lines) > 10 and len(set(lines[1:])) > 1
+    assert len(chunks) <= 2 + len(lines) // CHUNK_ROWS
+
+
 def test_the_page_says_the_user_and_workflow_filters_narrow_only_their_section(client, globex):
     _, _, bill, month, end = globex
     client.force_login(bill)

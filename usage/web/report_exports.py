@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,6 +19,7 @@ from accounts.roles.access import get_org_for_billing
 from usage.reporting.dimensions import parse_dimensions, report_rows
 from usage.reporting.filters import FilterError, parse_strict
 from usage.reporting.formatting import Echo, csv_text, plain_decimal
+from usage.web.exports import CHUNK_ROWS
 
 COLUMNS = (
     "date",
@@ -67,9 +69,19 @@ def org_report_items_csv(request: HttpRequest, login: str) -> HttpResponse:
     writer = csv.writer(Echo())
 
     def stream() -> Iterator[str]:
-        yield writer.writerow(COLUMNS)
-        for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow([_cell(v) for v in row])
+        # In a transaction, as `usage.web.exports.stream`: the server-side cursor is then
+        # declared WITHOUT HOLD and PostgreSQL produces rows as they are fetched (a WITH
+        # HOLD cursor, what autocommit gets, materialises the whole result first). Lines
+        # go out in chunks, not one write per row.
+        with transaction.atomic():
+            yield writer.writerow(COLUMNS)
+            chunk: list[str] = []
+            for row in rows.iterator(chunk_size=CHUNK_ROWS):
+                chunk.append(writer.writerow([_cell(v) for v in row]))
+                if len(chunk) >= CHUNK_ROWS:
+                    yield "".join(chunk)
+                    chunk.clear()
+            yield "".join(chunk)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     name = f"{organization.login}-usage-by-user-{filters.start}-{filters.end}.csv"
