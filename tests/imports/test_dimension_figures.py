@@ -27,3 +27,10 @@ def test_user_and_workflow_amounts_use_the_sites_money_format():
         ]
     )
     assert workflows.rows == [[".github/workflows/ci.yml", "acme/app", "$2.01"]]
+
+
+def test_bars_carry_their_words_in_the_hover_only_not_printed_on_each_bar():
+    chart = users_chart([{"user_login": "octocat", "net_amount": Decimal("3")}])
+    (trace,) = chart.figure["data"]
+    assert "text" not in trace  # plotly.js printed "net" on every bar
+    assert trace["customdata"] == ["net"] and "%{customdata}" in trace["hovertemplate"]

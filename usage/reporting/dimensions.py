@@ -167,8 +167,9 @@ def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[st
                 "orientation": "h",
                 "y": labels,
                 "x": [as_float(v) for v in values],
-                "text": hover,
-                "hovertemplate": "%{y}<br>%{text}: $%{x:,.2f}<extra></extra>",
+                # customdata, not text: plotly.js would print text on every bar.
+                "customdata": hover,
+                "hovertemplate": "%{y}<br>%{customdata}: $%{x:,.2f}<extra></extra>",
             }
         ],
         yaxis={"autorange": "reversed", "automargin": True},
