@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, Max, QuerySet
+from django.db.models import Exists, Q, QuerySet, Sum
 
 from accounts.models import Organization, User
 from usage import periods
@@ -103,8 +103,6 @@ def detailed_months(organization: Organization, first: date, last: date) -> set[
 def imports_visible(organization: Organization, user: User, *, verified: bool):
     """The imports `user` may see: the org's verified ones (when the user's role is
     verified) and their own workspace's, newest first."""
-    from django.db.models import Q
-
     own = Q(workspace=user)
     query = (Q(workspace__isnull=True) | own) if verified else own
     return (
@@ -114,17 +112,9 @@ def imports_visible(organization: Organization, user: User, *, verified: bool):
     )
 
 
-def last_import_at(organization: Organization):
-    return ReportImport.objects.filter(organization=organization, verified=True).aggregate(
-        at=Max("finished_at")
-    )["at"]
-
-
 def import_summary(report_import: ReportImport, top: int = 10) -> dict[str, Any] | None:
     """What an import's rows still in place say: net total, top users and workflows
     (the workspace's view for its uploader, and every import's result page)."""
-    from django.db.models import Sum
-
     if report_import.first_day is None or not report_import.rows:
         return None
     rows = ReportItem.objects.filter(
