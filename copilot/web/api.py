@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,6 +22,7 @@ from accounts.roles.access import get_org_for_billing
 from copilot.reporting.selectors import Group, groups_for, month_span, total_of
 from usage.reporting.filters import FilterError, parse_strict
 from usage.reporting.formatting import csv_text
+from usage.web.json_api import json_error, org_or_error
 
 GROUP_BY = ("day", "model", "user")
 TEN = Decimal("1E-10")
@@ -60,23 +61,16 @@ def read_params(params) -> tuple[date, date, str]:
     return start, end, group_by
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 @never_cache
 @require_GET
 def api_org_copilot(request: HttpRequest, login: str) -> JsonResponse:
-    if not request.user.is_authenticated:
-        return _error("authentication required", 401)
-    try:
-        organization = get_org_for_billing(user=request.user, login=login)
-    except Http404:
-        return _error("no such organization", 404)
+    organization = org_or_error(request, login)
+    if isinstance(organization, JsonResponse):
+        return organization
     try:
         start, end, group_by = read_params(request.GET)
     except ParamError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
     groups = groups_for(organization, start, end, group_by)
     total = total_of(groups)
     return JsonResponse(
