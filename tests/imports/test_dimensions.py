@@ -162,3 +162,14 @@ def test_the_dashboard_reads_months_sources_in_queries_that_do_not_grow_with_the
     one_month = queries(month)
     three_years = queries(periods.add_months(month, -35))
     assert three_years == one_month  # was one_month + ~100: two per month of the range
+
+
+def test_the_dimension_table_names_skus_as_every_page_does(client, globex):
+    from usage.vocabulary import sku_label
+
+    _, _, bill, month, end = globex
+    client.force_login(bill)
+    html = client.get(f"/orgs/globex/?range=custom&start={month}&end={end}").content.decode()
+    table = html.split("data-dimension-table", 1)[1].split("</table>", 1)[0]
+    assert "<td>actions_linux</td>" not in table
+    assert f"<td>{sku_label('actions_linux')}</td>" in table
