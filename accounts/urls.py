@@ -4,7 +4,6 @@ isolation test walks every pattern with a ``login`` and checks who gets a 404.""
 from django.urls import path
 
 from accounts.privacy.views import account_delete, api_account
-from accounts.roles.views import api_org_list
 from accounts.signin.views import home, login_page, logout_view
 from accounts.wizard.views import install_start, org_install
 
@@ -14,7 +13,6 @@ urlpatterns = [
     path("logout/", logout_view, name="logout"),
     path("orgs/<str:login>/install/", org_install, name="org_install"),
     path("install/", install_start, name="install_start"),
-    path("api/orgs/", api_org_list, name="api_org_list"),
     path("account/delete/", account_delete, name="account_delete"),
     path("api/account/", api_account, name="api_account"),
 ]

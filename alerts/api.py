@@ -17,16 +17,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Organization
-from accounts.roles.access import get_org_for_billing
+from usage.web.json_api import json_body, json_error, org_or_error
 
 from . import selectors, services
 from .models import Channel
@@ -34,50 +31,27 @@ from .models import Channel
 CREATE_FIELDS = {"kind", "url", "address", "name"}
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def _org(request: HttpRequest, login: str) -> Organization | JsonResponse:
-    if not request.user.is_authenticated:
-        return _error("authentication required", 401)
-    try:
-        return get_org_for_billing(user=request.user, login=login)
-    except Http404:
-        return _error("no such organization", 404)
-
-
-def _body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _error("the body must be JSON")
-    if not isinstance(data, dict):
-        return _error("the body must be a JSON object")
-    return data
-
-
 def _create(request: HttpRequest, organization: Organization) -> JsonResponse:
-    data = _body(request)
+    data = json_body(request)
     if isinstance(data, JsonResponse):
         return data
     unknown = sorted(set(data) - CREATE_FIELDS)
     if unknown:
-        return _error(
+        return json_error(
             f"unknown field(s): {', '.join(unknown)}; a channel takes kind, url or "
             "address, and name"
         )
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in Channel.Kind.values:
-        return _error(f"kind must be one of {', '.join(Channel.Kind.values)}")
+        return json_error(f"kind must be one of {', '.join(Channel.Kind.values)}")
     wanted, other = ("address", "url") if kind == Channel.Kind.EMAIL else ("url", "address")
     if other in data:
-        return _error(f"a {kind} channel takes {wanted!r}, not {other!r}")
+        return json_error(f"a {kind} channel takes {wanted!r}, not {other!r}")
     destination, name = data.get(wanted), data.get("name", "")
     if not isinstance(destination, str) or not destination.strip():
-        return _error(f"{wanted} is required for a {kind} channel (a string)")
+        return json_error(f"{wanted} is required for a {kind} channel (a string)")
     if not isinstance(name, str):
-        return _error("name must be a string")
+        return json_error("name must be a string")
     try:
         channel, secret = services.channel_create(
             organization=organization,
@@ -88,7 +62,7 @@ def _create(request: HttpRequest, organization: Organization) -> JsonResponse:
             request=request,
         )
     except services.ChannelInvalid as error:
-        return _error(str(error))
+        return json_error(str(error))
     body = selectors.channel_json(channel)
     if secret:
         body["secret"] = secret
@@ -99,7 +73,7 @@ def _create(request: HttpRequest, organization: Organization) -> JsonResponse:
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def api_channels(request: HttpRequest, login: str) -> JsonResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     if request.method == "POST":
@@ -117,12 +91,12 @@ def api_channels(request: HttpRequest, login: str) -> JsonResponse:
 @ensure_csrf_cookie
 @require_http_methods(["GET", "DELETE"])
 def api_channel(request: HttpRequest, login: str, channel_id: int) -> HttpResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     channel = selectors.org_channel(organization=organization, channel_id=channel_id)
     if channel is None:
-        return _error("no such channel", 404)
+        return json_error("no such channel", 404)
     if request.method == "DELETE":
         services.channel_delete(channel=channel, user=request.user, request=request)
         return HttpResponse(status=204)
@@ -132,12 +106,12 @@ def api_channel(request: HttpRequest, login: str, channel_id: int) -> HttpRespon
 @never_cache
 @require_POST
 def api_channel_test(request: HttpRequest, login: str, channel_id: int) -> JsonResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     channel = selectors.org_channel(organization=organization, channel_id=channel_id)
     if channel is None:
-        return _error("no such channel", 404)
+        return json_error("no such channel", 404)
     delivery = services.channel_send_test(channel=channel, user=request.user, request=request)
     return JsonResponse(selectors.delivery_json(delivery), status=201)
 
@@ -146,14 +120,14 @@ def api_channel_test(request: HttpRequest, login: str, channel_id: int) -> JsonR
 @ensure_csrf_cookie
 @require_GET
 def api_deliveries(request: HttpRequest, login: str) -> JsonResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     channel_id = None
     if "channel" in request.GET:
         raw = request.GET["channel"]
         if not raw.isdigit() or len(raw) > 18:
-            return _error("channel must be a channel's id (a number)")
+            return json_error("channel must be a channel's id (a number)")
         channel_id = int(raw)
     deliveries = selectors.org_deliveries(organization=organization, channel_id=channel_id)
     return JsonResponse(

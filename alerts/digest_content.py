@@ -13,8 +13,9 @@ from django.db.models import Sum
 from accounts.models import Organization
 from usage import periods
 from usage.models import CollectionRun, DailyUsage
+from usage.periods import month_end
 from usage.reporting.budget_lines import budget_lines
-from usage.reporting.filters import Filters, month_end
+from usage.reporting.filters import Filters
 from usage.reporting.formatting import money
 from usage.reporting.reports import headline
 
@@ -97,11 +98,7 @@ def collected_months(organization: Organization) -> set[date]:
 
 
 def months_of(span: Span) -> list[date]:
-    months, month = [], periods.month_start(span.start)
-    while month <= span.end:
-        months.append(month)
-        month = periods.add_months(month, 1)
-    return months
+    return periods.months_between(span.start, span.end)
 
 
 def _projection_lines(

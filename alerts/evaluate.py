@@ -24,8 +24,9 @@ from django.urls import reverse
 from accounts.models import Organization
 from usage import periods
 from usage.models import DailyUsage
+from usage.periods import month_end
 from usage.reporting.budget_lines import budget_lines
-from usage.reporting.filters import Filters, month_end
+from usage.reporting.filters import Filters
 from usage.reporting.formatting import money
 from usage.reporting.reports import Headline, headline, projection_of
 from usage.reporting.status import org_status

@@ -3,6 +3,7 @@ billing)."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -19,6 +20,21 @@ def month_start(day: date) -> date:
 def add_months(period: date, months: int) -> date:
     index = period.year * 12 + (period.month - 1) + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """The months (their 1st) from `first`'s to `last`'s, oldest first; none when
+    `first` is after `last`."""
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
 
 
 def current_month() -> date:

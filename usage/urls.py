@@ -7,6 +7,7 @@ from usage.admin.ops import ops, ops_workers
 from usage.web.api import api_org_usage
 from usage.web.exports import org_usage_csv
 from usage.web.imports import api_org_import, api_org_imports, org_import, org_imports
+from usage.web.orgs_api import api_org_list
 from usage.web.progress import org_progress
 from usage.web.report_exports import org_report_items_csv
 from usage.web.sources import api_org_source_token, api_org_sources, org_sources_page
@@ -20,6 +21,7 @@ urlpatterns = [
     path("orgs/<str:login>/", org_dashboard, name="org_dashboard"),
     path("orgs/<str:login>/usage.csv", org_usage_csv, name="org_usage_csv"),
     path("orgs/<str:login>/refresh/", org_refresh, name="org_refresh"),
+    path("api/orgs/", api_org_list, name="api_org_list"),
     path("api/orgs/<str:login>/usage", api_org_usage, name="api_org_usage"),
     # Usage reports imported from files (issue 15).
     path("orgs/<str:login>/imports/", org_imports, name="org_imports"),

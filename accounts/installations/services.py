@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.audit import audit_log
 from accounts.models import Installation, InstallRequest, Organization, User, grants_billing
@@ -64,18 +63,6 @@ def _account_type(data: Mapping[str, Any]) -> str:
     # target type is the installation's own statement, so it wins.
     account = data.get("account") or {}
     return str(data.get("target_type") or account.get("type") or "Organization")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """GitHub sends ISO 8601 strings; older installation payloads used epoch seconds."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
-    parsed = parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
 
 
 def github_state(data: Mapping[str, Any]) -> tuple[str, str]:
@@ -171,7 +158,7 @@ def installation_upsert(
         inst.events = list(data.get("events") or [])
         inst.repository_selection = str(data.get("repository_selection") or "")[:20]
         inst.state, inst.state_reason = state, reason[:300]
-        inst.suspended_at = _parse_time(data.get("suspended_at"))
+        inst.suspended_at = github.parse_timestamp(data.get("suspended_at"))
         inst.deleted_at = None
         if installed_by is not None and inst.installed_by_id is None:
             inst.installed_by = installed_by

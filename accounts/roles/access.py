@@ -151,6 +151,12 @@ class OrgRow:
     def can_see_billing(self) -> bool:
         return self.access != "no_access"
 
+    @property
+    def billing_verified(self) -> bool:
+        """An owner or billing manager whose role GitHub confirmed within the TTL: the
+        test `get_org_for_billing` makes, so lists show billing exactly where it opens."""
+        return self.membership.role in BILLING_ROLES and membership_is_fresh(self.membership)
+
     def as_json(self) -> dict:
         collected = self.organization.last_collected_at if self.can_see_billing else None
         return {

@@ -61,17 +61,10 @@ class RecoveryResult:
         }
 
 
-def _when(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _by_guid(entries: Iterable[github.HookDelivery], since: datetime) -> dict[str, Missed]:
     found: dict[str, Missed] = {}
     for entry in entries:
-        at = _when(entry.get("delivered_at"))
+        at = github.parse_timestamp(entry.get("delivered_at"))
         if at is None or at < since:
             break  # newest first: everything after this is older
         guid = str(entry.get("guid") or "")

@@ -151,6 +151,7 @@ from billingdash.github.types import (
     UsageItem,
     UsageSummary,
     User,
+    parse_timestamp,
 )
 
 __all__ = [
@@ -203,6 +204,7 @@ __all__ = [
     "list_user_org_memberships",
     "list_user_orgs",
     "paginate",
+    "parse_timestamp",
     "redeliver_app_hook_delivery",
     "refresh_user_token",
     "request",

@@ -7,6 +7,7 @@ Schemas: https://github.com/github/rest-api-description
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -22,6 +23,7 @@ __all__ = [
     "UsageSummary",
     "UsageSummaryItem",
     "User",
+    "parse_timestamp",
 ]
 
 Number = int | Decimal
@@ -176,3 +178,18 @@ class Budget(TypedDict, total=False):
     budget_product_skus: list[str]
     budget_alerting: dict[str, Any]
     consumed_amount: Number
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """A time in GitHub's JSON: ISO 8601 (``2026-12-06T13:05:00Z``, with an offset, or
+    without one, which GitHub means as UTC); older installation payloads sent epoch
+    seconds. None for a missing value or anything that is not a real time."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

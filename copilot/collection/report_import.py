@@ -96,10 +96,8 @@ def copilot_report_import(
                 CopilotReportRow.objects.bulk_create(batch)
                 batch = []
         CopilotReportRow.objects.bulk_create(batch)
-        month = periods.month_start(result.start)
-        while month <= result.end:
+        for month in periods.months_between(result.start, result.end):
             user_totals_write(organization=organization, period=month)
-            month = periods.add_months(month, 1)
     log.info(
         "Copilot report imported for org %s: %d rows, %s..%s (by user id %s)",
         organization.pk,

@@ -21,11 +21,7 @@ def _is_copilot(header: frozenset[str]) -> bool:
 def _months(first: Any, last: Any) -> list[str]:
     if first is None or last is None:
         return []
-    out, month = [], periods.month_start(first)
-    while month <= last:
-        out.append(f"{month:%Y-%m}")
-        month = periods.add_months(month, 1)
-    return out
+    return [f"{month:%Y-%m}" for month in periods.months_between(first, last)]
 
 
 def copilot_report_run(

@@ -17,11 +17,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import Organization
 from billingdash import github
@@ -52,15 +51,6 @@ SEATS_EVERY = timedelta(hours=24)
 class UsersResult:
     calls: int = 0
     retry_in: float | None = None
-
-
-def _when(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    value = parse_datetime(text)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 def seats_refresh(
@@ -112,8 +102,8 @@ def seats_refresh(
                 organization=organization,
                 login=login,
                 plan_type=str(seat.get("plan_type") or "")[:30],
-                created_at=_when(seat.get("created_at")),
-                last_activity_at=_when(seat.get("last_activity_at")),
+                created_at=github.parse_timestamp(seat.get("created_at")),
+                last_activity_at=github.parse_timestamp(seat.get("last_activity_at")),
                 last_activity_editor=str(seat.get("last_activity_editor") or "")[:200],
             )
         )

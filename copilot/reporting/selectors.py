@@ -10,7 +10,6 @@ widened to whole months for them (`month_span`).
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,18 +58,7 @@ class Group:
 
 def month_span(start: date, end: date) -> tuple[date, date]:
     """The whole months covering start..end (first day, last day)."""
-    last = periods.month_start(end)
-    return periods.month_start(start), last.replace(
-        day=calendar.monthrange(last.year, last.month)[1]
-    )
-
-
-def months_between(start: date, end: date) -> list[date]:
-    out, month = [], periods.month_start(start)
-    while month <= end:
-        out.append(month)
-        month = periods.add_months(month, 1)
-    return out
+    return periods.month_start(start), periods.month_end(end)
 
 
 def _sums(qs, keys: Iterable[str]) -> list[dict[str, Any]]:
@@ -181,7 +169,7 @@ class QuotaView:
 def quota_view(organization: Organization, period: date, today: date, listed: int) -> QuotaView:
     """Counted and sorted in the database (a month of 5,000 users is 5,000 rows of
     `CopilotUserTotal`); only the listed rows come to Python."""
-    last = period.replace(day=calendar.monthrange(period.year, period.month)[1])
+    last = periods.month_end(period)
     days = last.day
     elapsed = days if today > last else max(1, (today - period).days + 1)
     month = CopilotUserTotal.objects.filter(organization=organization, period=period)

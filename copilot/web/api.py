@@ -13,17 +13,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.audit import audit_log
 from accounts.roles.access import get_org_for_billing
 from copilot.reporting.selectors import Group, groups_for, month_span, total_of
 from usage.reporting.filters import FilterError, parse_strict
+from usage.reporting.formatting import csv_text
+from usage.web.json_api import json_error, org_or_error
 
 GROUP_BY = ("day", "model", "user")
 TEN = Decimal("1E-10")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -59,23 +61,16 @@ def read_params(params) -> tuple[date, date, str]:
     return start, end, group_by
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 @never_cache
 @require_GET
 def api_org_copilot(request: HttpRequest, login: str) -> JsonResponse:
-    if not request.user.is_authenticated:
-        return _error("authentication required", 401)
-    try:
-        organization = get_org_for_billing(user=request.user, login=login)
-    except Http404:
-        return _error("no such organization", 404)
+    organization = org_or_error(request, login)
+    if isinstance(organization, JsonResponse):
+        return organization
     try:
         start, end, group_by = read_params(request.GET)
     except ParamError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
     groups = groups_for(organization, start, end, group_by)
     total = total_of(groups)
     return JsonResponse(
@@ -98,10 +93,6 @@ def api_org_copilot(request: HttpRequest, login: str) -> JsonResponse:
     )
 
 
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
 @never_cache
 @login_required
 @require_GET
@@ -111,6 +102,15 @@ def csv_export(request: HttpRequest, login: str) -> HttpResponse:
         start, end, group_by = read_params(request.GET)
     except ParamError as exc:
         return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    # Every export is audited, as the usage CSVs are: this one names Copilot users.
+    audit_log(
+        actor=request.user,
+        action="export_copilot_csv",
+        organization=organization,
+        target=organization.login,
+        request=request,
+        details={"start": start.isoformat(), "end": end.isoformat(), "group_by": group_by},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"{organization.login}-copilot-{group_by}-{start}-{end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -122,9 +122,9 @@ def csv_export(request: HttpRequest, login: str) -> HttpResponse:
         row = _group(g)
         writer.writerow(
             [
-                _cell(row["key"]),
+                csv_text(row["key"]),
                 row["quantity"],
-                _cell(row["unit_type"]),
+                csv_text(row["unit_type"]),
                 row["gross_amount"],
                 row["discount_amount"],
                 row["net_amount"],

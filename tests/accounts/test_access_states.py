@@ -64,6 +64,9 @@ def test_org_list_and_json(client, olivia):
     assert "/orgs/globex/" not in html.replace("/orgs/globex/install/", "")
 
     rows = client.get("/api/orgs/").json()
+    # The org's state, as on the overview's badge, for the owner only (usage's org_status).
+    statuses = [row.pop("status") for row in rows]
+    assert statuses[0]["state"] == "no_data_yet" and statuses[1] is None
     assert rows == [
         {
             "login": "acme-corp",

@@ -16,7 +16,7 @@ from alerts.firing import concerns, data_stopped_check, org_evaluate
 from alerts.models import Delivery, FiredAlert, Rule
 from tests.factories import ChannelFactory, CollectionRunFactory
 from usage import periods
-from usage.reporting.filters import month_end
+from usage.periods import month_end
 from usage.vocabulary import sku_id
 
 from .usage_data import days_back, put_usage

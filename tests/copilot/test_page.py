@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import AuditEvent
 from copilot.models import CopilotModelMonth
 from usage import periods
 
@@ -117,6 +118,10 @@ def test_csv_by_user(client, acme, people):
     lines = answer.content.decode().splitlines()
     assert lines[0] == "user,quantity,unit_type,gross_amount,discount_amount,net_amount"
     assert len(lines) > 5
+    # Audited as every export is (it names Copilot users).
+    event = AuditEvent.objects.get(action="export_copilot_csv")
+    assert event.actor == people["olivia"] and event.organization == acme
+    assert event.details["group_by"] == "user"
 
 
 def test_a_bad_filter_on_the_page_is_said_not_500(client, acme, people):

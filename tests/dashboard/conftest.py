@@ -101,6 +101,19 @@ def acme(dash, people) -> Organization:
 
 
 @pytest.fixture
+def failing(acme, dash, settings):
+    """acme-corp collected, then GitHub answers its usage report with 502: the first
+    attempt of a refresh fails and is queued again, for its retry."""
+    settings.GITHUB_HTTP_MAX_ATTEMPTS = 1
+    settings.COLLECTION_MAX_ATTEMPTS = 3
+    dash.control.fault("status", "^/organizations/acme-corp/settings/billing/usage$", status=502)
+    run_enqueue(organization=acme, period=periods.current_month(), trigger="manual", send=False)
+    org_collect_due(organization_id=acme.pk, holder="status-tests")
+    yield acme
+    dash.control.clear_faults()
+
+
+@pytest.fixture
 def make_org(dash, people) -> Callable[..., Organization]:
     """make_org("small-co", months=[...], repos=3, ...): a new simulator org, installed,
     mirrored, its months collected, the personas in it."""

@@ -12,7 +12,7 @@ import pytest
 
 from ghsim.catalog import AI_CREDITS_START
 from usage import periods, vocabulary
-from usage.reporting.filters import month_end
+from usage.periods import month_end
 from usage.reporting.formatting import money
 from usage.reporting.ranked_charts import TOP_REPOSITORIES, TOP_SKUS
 from usage.vocabulary import product_id, sku_id

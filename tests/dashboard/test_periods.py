@@ -11,7 +11,8 @@ import pytest
 import time_machine
 
 from usage import periods
-from usage.reporting.filters import RANGES, month_end, parse, preset_span
+from usage.periods import month_end
+from usage.reporting.filters import RANGES, parse, preset_span
 
 pytestmark = [pytest.mark.dates]
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser import SHOTS
 from usage import periods
-from usage.reporting.filters import month_end
+from usage.periods import month_end
 
 from .conftest import collect, dec, join, mirror, sim_totals
 

@@ -5,6 +5,8 @@ the App's one name on the pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from accounts.models import Membership
@@ -51,3 +53,12 @@ def test_the_app_has_one_name_on_the_pages(client, acme, people, settings):
     client.force_login(people["olivia"])
     html = client.get("/orgs/zeta/install/").content.decode()
     assert "Acme Billing App" in html and "billingdash App" not in html
+
+
+def test_the_links_beside_the_org_name_are_spaced_alike(client, acme, people):
+    client.force_login(people["olivia"])
+    for url in ("/orgs/acme-corp/", "/orgs/acme-corp/copilot/"):
+        header = client.get(url).content.decode().split('<p class="muted small">', 1)[1]
+        header = header.split("</p>", 1)[0]
+        assert len(re.findall(r"</a>\s+·\s+<a", header)) >= 2, url
+        assert not re.search(r"</a>·", header), url  # "Alerts· Copilot"

@@ -31,7 +31,6 @@ from .conftest import collect, join, mirror
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
-USAGE_PATH = "/settings/billing/usage$"
 ALLOWED = ("olivia", "bill")  # owner, billing manager
 HIDDEN = ("mia", "charlie")  # member, outsider: 404
 
@@ -106,17 +105,7 @@ def test_a_real_backfill_still_shows_its_progress(client, dash, people, settings
 # --- 2. GitHub failing --------------------------------------------------------------------
 
 
-@pytest.fixture
-def failing(acme, dash, settings):
-    """acme-corp collected, then GitHub answers its usage report with 502: the first
-    attempt of a refresh fails and is queued again."""
-    settings.GITHUB_HTTP_MAX_ATTEMPTS = 1
-    settings.COLLECTION_MAX_ATTEMPTS = 3
-    dash.control.fault("status", "^/organizations/acme-corp" + USAGE_PATH, status=502)
-    run_enqueue(organization=acme, period=periods.current_month(), trigger="manual", send=False)
-    org_collect_due(organization_id=acme.pk, holder="status-tests")
-    yield acme
-    dash.control.clear_faults()
+# `failing` (tests/dashboard/conftest.py): acme-corp's usage report answers 502.
 
 
 def test_github_failing_is_said_in_plain_words_from_the_first_attempt(client, failing, people):

@@ -194,10 +194,6 @@ def org_rungs(organization: Organization) -> list[Rung]:
     return rungs
 
 
-def org_has_source(organization: Organization) -> bool:
-    return bool(org_rungs(organization)) or reports_source_of(organization) is not None
-
-
 # --- what GitHub answered, and what would unlock the next source -------------------------
 
 

@@ -10,12 +10,14 @@ workflows) for that month's breakdowns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Exists, Q, QuerySet, Sum
 
 from accounts.models import Organization, User
+from usage import periods
 from usage.collection.ingest import month_bounds
 from usage.collection.sources import reports_source_of
 from usage.models import CollectionRun, ReportImport, ReportItem
@@ -24,6 +26,7 @@ __all__ = [
     "detailed_months",
     "imports_visible",
     "month_source",
+    "month_sources",
     "reports_source_of",
 ]
 
@@ -36,6 +39,12 @@ def _api_delivered(organization: Organization, period: date) -> bool:
     ).exists()
 
 
+def _report_rows(organization: Organization, first: date, end: date) -> QuerySet:
+    return ReportItem.objects.filter(
+        organization=organization, workspace__isnull=True, date__gte=first, date__lt=end
+    )
+
+
 def month_source(
     organization: Organization, period: date, *, report_rows: bool | None = None
 ) -> str | None:
@@ -44,37 +53,56 @@ def month_source(
     if _api_delivered(organization, period):
         return "api"
     if report_rows is None:
-        start, end = month_bounds(period)
-        report_rows = ReportItem.objects.filter(
-            organization=organization, workspace__isnull=True, date__gte=start, date__lt=end
-        ).exists()
+        report_rows = _report_rows(organization, *month_bounds(period)).exists()
     return "reports" if report_rows else None
+
+
+def _months_with(
+    organization: Organization, months: list[date], rows: Callable[[date, date], QuerySet]
+) -> set[date]:
+    """The months of `months` for which ``rows(first day, first day of the next)`` has a
+    row: in one query, an EXISTS per month (each on the (organization, date) index)
+    rather than a query per month of the range (37 for three years)."""
+    if not months:
+        return set()
+    flags = (
+        Organization.objects.filter(pk=organization.pk)
+        .annotate(**{f"m{i}": Exists(rows(*month_bounds(m))) for i, m in enumerate(months)})
+        .values(*(f"m{i}" for i in range(len(months))))
+        .first()
+    ) or {}
+    return {m for i, m in enumerate(months) if flags.get(f"m{i}")}
+
+
+def month_sources(organization: Organization, first: date, last: date) -> dict[date, str]:
+    """`month_source` of each month from `first`'s to `last`'s that has data, by month:
+    two queries whatever the span."""
+    months = periods.months_between(first, last)
+    api = set(
+        CollectionRun.objects.filter(
+            organization=organization, period__in=months, state=CollectionRun.State.SUCCEEDED
+        ).values_list("period", flat=True)
+    )
+    others = [m for m in months if m not in api]
+    reports = _months_with(organization, others, lambda s, e: _report_rows(organization, s, e))
+    return {m: "api" if m in api else "reports" for m in months if m in api or m in reports}
 
 
 def detailed_months(organization: Organization, first: date, last: date) -> set[str]:
     """Months ("2026-11") between `first` and `last` with rows of a detailed report in
-    the org's data."""
-    months: set[str] = set()
-    day = first.replace(day=1)
-    while day <= last:
-        start, end = month_bounds(day)
-        if ReportItem.objects.filter(
-            organization=organization,
-            workspace__isnull=True,
-            date__gte=max(start, first),
-            date__lt=end,
-            report_import__kind="detailed",
-        ).exists():
-            months.add(f"{day:%Y-%m}")
-        day = end
-    return months
+    the org's data (one query)."""
+
+    def detailed(start: date, end: date) -> QuerySet:
+        rows = _report_rows(organization, max(start, first), end)
+        return rows.filter(report_import__kind="detailed")
+
+    months = _months_with(organization, periods.months_between(first, last), detailed)
+    return {f"{m:%Y-%m}" for m in months}
 
 
 def imports_visible(organization: Organization, user: User, *, verified: bool):
     """The imports `user` may see: the org's verified ones (when the user's role is
     verified) and their own workspace's, newest first."""
-    from django.db.models import Q
-
     own = Q(workspace=user)
     query = (Q(workspace__isnull=True) | own) if verified else own
     return (
@@ -84,17 +112,9 @@ def imports_visible(organization: Organization, user: User, *, verified: bool):
     )
 
 
-def last_import_at(organization: Organization):
-    return ReportImport.objects.filter(organization=organization, verified=True).aggregate(
-        at=Max("finished_at")
-    )["at"]
-
-
 def import_summary(report_import: ReportImport, top: int = 10) -> dict[str, Any] | None:
     """What an import's rows still in place say: net total, top users and workflows
     (the workspace's view for its uploader, and every import's result page)."""
-    from django.db.models import Sum
-
     if report_import.first_day is None or not report_import.rows:
         return None
     rows = ReportItem.objects.filter(

@@ -17,7 +17,6 @@ from usage.reporting.filters import (
     WEEK_BUCKETS_UP_TO,
     Filters,
     date_span,
-    month_end,
 )
 
 BUCKET_NAMES = {
@@ -70,7 +69,7 @@ def bucket_key(kind: str, day: date) -> date:
 def bucket_last_day(kind: str, key: date) -> date:
     if kind == "week":
         return key + timedelta(days=6)
-    return month_end(key) if kind == "month" else key
+    return periods.month_end(key) if kind == "month" else key
 
 
 def buckets_of(start: date, end: date, kind: str) -> list[Bucket]:

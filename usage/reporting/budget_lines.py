@@ -19,7 +19,8 @@ from django.db.models import Sum
 from accounts.models import Organization
 from usage import vocabulary
 from usage.models import Budget, DailyUsage, MonthlyRepositoryUsage, UsageSummary
-from usage.reporting.filters import Filters, month_end
+from usage.periods import month_end
+from usage.reporting.filters import Filters
 from usage.reporting.reports import ZERO, Headline, projection_of
 
 

@@ -19,10 +19,11 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Organization
 from usage import periods
-from usage.imports.selectors import detailed_months, month_source
+from usage.imports.selectors import detailed_months, month_sources
 from usage.models import DailyUsage, ReportItem
 from usage.reporting.chart_base import Chart, as_float, figure
-from usage.reporting.filters import MAX_TEXT, Filters
+from usage.reporting.filters import FilterError, Filters, text_param
+from usage.reporting.formatting import money
 
 TOP = 10
 TABLE_ROWS = 25
@@ -54,9 +55,17 @@ class Dimensions:
         return out
 
 
-def parse_dimensions(query: Mapping[str, str]) -> Dimensions:
-    user = (query.get("user") or "").strip()[:MAX_TEXT]
-    workflow = (query.get("workflow") or "").strip()[:MAX_TEXT]
+def parse_dimensions(query: Mapping[str, str], errors: list[str] | None = None) -> Dimensions:
+    """``user`` and ``workflow`` from the query. A value that cannot be a name raises
+    `FilterError` (the API and the CSV answer 400) or, given `errors` (the dashboard),
+    is ignored with a message there."""
+    problems: list[str] = []
+    user = text_param(query, "user", problems)
+    workflow = text_param(query, "workflow", problems)
+    if problems and errors is None:
+        raise FilterError("; ".join(problems))
+    if errors is not None:
+        errors.extend(problems)
     return Dimensions(
         user=("" if user == NO_USER else user) if user else None,
         workflow=workflow or None,
@@ -138,26 +147,16 @@ def months_without_detailed_report(organization: Organization, filters: Filters)
             organization=organization, date__gte=filters.start, date__lte=last
         ).dates("date", "month")
     }
-    missing, month = [], periods.month_start(filters.start)
-    while month <= last:
-        key = f"{month:%Y-%m}"
-        if key in with_usage and key not in covered:
-            missing.append(key)
-        month = periods.add_months(month, 1)
-    return missing
+    keys = (f"{month:%Y-%m}" for month in periods.months_between(filters.start, last))
+    return [key for key in keys if key in with_usage and key not in covered]
 
 
-def month_sources(organization: Organization, filters: Filters) -> list[tuple[str, str]]:
+def range_month_sources(organization: Organization, filters: Filters) -> list[tuple[str, str]]:
     """(month, "api" | "reports") for the months of the range up to today that have data:
     where the dashboard's totals of each month come from."""
     last = min(filters.end, periods.today())
-    out, month = [], periods.month_start(filters.start)
-    while month <= last:
-        found = month_source(organization, month)
-        if found is not None:
-            out.append((f"{month:%Y-%m}", found))
-        month = periods.add_months(month, 1)
-    return out
+    found = month_sources(organization, filters.start, last)
+    return [(f"{month:%Y-%m}", source) for month, source in sorted(found.items())]
 
 
 def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[str]) -> None:
@@ -168,18 +167,15 @@ def _bars(chart: Chart, labels: list[str], values: list[Decimal], hover: list[st
                 "orientation": "h",
                 "y": labels,
                 "x": [as_float(v) for v in values],
-                "text": hover,
-                "hovertemplate": "%{y}<br>%{text}: $%{x:,.2f}<extra></extra>",
+                # customdata, not text: plotly.js would print text on every bar.
+                "customdata": hover,
+                "hovertemplate": "%{y}<br>%{customdata}: $%{x:,.2f}<extra></extra>",
             }
         ],
         yaxis={"autorange": "reversed", "automargin": True},
         height=max(220, 40 + 28 * len(labels)),
         showlegend=False,
     )
-
-
-def _money(value: Decimal | None) -> str:
-    return f"${(value or Decimal(0)):,.2f}"
 
 
 def users_chart(rows: list[dict]) -> Chart:
@@ -195,8 +191,8 @@ def users_chart(rows: list[dict]) -> Chart:
         return chart
     names = [r["user_login"] or NO_USER for r in top]
     _bars(chart, names, [r["net_amount"] for r in top], ["net"] * len(top))
-    chart.rows = [[n, _money(r["net_amount"])] for n, r in zip(names, top, strict=True)]
-    chart.summary = f"{names[0]} spent the most: {_money(top[0]['net_amount'])} net."
+    chart.rows = [[n, money(r["net_amount"])] for n, r in zip(names, top, strict=True)]
+    chart.summary = f"{names[0]} spent the most: {money(top[0]['net_amount'])} net."
     chart.note = f"“{NO_USER}”: usage GitHub attributes to nobody (storage, for example)."
     return chart
 
@@ -214,8 +210,8 @@ def workflows_chart(rows: list[dict]) -> Chart:
         return chart
     labels = [r["key"] for r in top]
     _bars(chart, labels, [r["net_amount"] for r in top], [r["repository"] or "-" for r in top])
-    chart.rows = [[r["workflow"], r["repository"], _money(r["net_amount"])] for r in top]
-    chart.summary = f"{labels[0]} cost the most: {_money(top[0]['net_amount'])} net."
+    chart.rows = [[r["workflow"], r["repository"], money(r["net_amount"])] for r in top]
+    chart.summary = f"{labels[0]} cost the most: {money(top[0]['net_amount'])} net."
     return chart
 
 
@@ -236,18 +232,20 @@ def dimensions_context(
 ) -> dict[str, Any]:
     """What the dashboard shows of the dimensions (charts, table, filter choices, the
     months without a detailed report)."""
-    dims = parse_dimensions(query)
+    errors: list[str] = []
+    dims = parse_dimensions(query, errors)
     users = by_user(organization, filters, dims)
     workflows = by_workflow(organization, filters, dims)
     everyone = by_user(organization, filters, Dimensions()) if dims.active else users
     all_workflows = by_workflow(organization, filters, Dimensions()) if dims.active else workflows
     return {
         "dims": dims,
+        "dim_errors": errors,
         "dim_charts": [users_chart(users), workflows_chart(workflows)] if everyone else [],
         "dim_table": table_rows(organization, filters, dims) if everyone else [],
         "dim_user_choices": [r["user_login"] or NO_USER for r in everyone[:100]],
         "dim_workflow_choices": [r["key"] for r in all_workflows[:100]],
         "dim_missing_months": months_without_detailed_report(organization, filters),
         "dim_has_reports": bool(everyone),
-        "month_sources": month_sources(organization, filters),
+        "month_sources": range_month_sources(organization, filters),
     }

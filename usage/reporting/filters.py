@@ -7,7 +7,6 @@ the defaults and says what it ignored, the CSV and the API answer 400 (`FilterEr
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -65,16 +64,12 @@ class FilterError(ValueError):
     """A parameter the CSV or the API cannot use; the message says which and why."""
 
 
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def preset_span(key: str, today: date) -> tuple[date, date]:
     """First and last day of a preset range: never a day after `today`."""
     month = periods.month_start(today)
     if key == "last_month":
         start = periods.add_months(month, -1)
-        return start, month_end(start)
+        return start, periods.month_end(start)
     if key in MONTH_PRESETS:
         return periods.add_months(month, 1 - MONTH_PRESETS[key]), today
     if key == "ytd":
@@ -177,7 +172,9 @@ class Filters:
         return out
 
 
-def _text(params: Mapping[str, str], key: str, errors: list[str]) -> str:
+def text_param(params: Mapping[str, str], key: str, errors: list[str]) -> str:
+    """A name from the query (stripped), or "" with a message in `errors` when it cannot
+    be one: longer than `MAX_TEXT`, or with a NUL (PostgreSQL refuses NUL in text)."""
     value = (params.get(key) or "").strip()
     if len(value) > MAX_TEXT or "\x00" in value:
         errors.append(f"{key} is not a valid name")
@@ -234,7 +231,7 @@ def parse(params: Mapping[str, str], *, today: date | None = None) -> tuple[Filt
     if bucket not in BUCKETS:
         errors.append(f"bucket must be one of {', '.join(BUCKETS)}")
         bucket = DEFAULT_BUCKET
-    repository: str | None = _text(params, "repository", errors) or None
+    repository: str | None = text_param(params, "repository", errors) or None
     if repository == NO_REPOSITORY:
         repository = ""
     return (
@@ -243,8 +240,8 @@ def parse(params: Mapping[str, str], *, today: date | None = None) -> tuple[Filt
             start=start,
             end=end,
             # Any spelling GitHub uses ("Actions Linux", "actions_linux") selects the same.
-            product=product_id(_text(params, "product", errors)),
-            sku=sku_id(_text(params, "sku", errors)),
+            product=product_id(text_param(params, "product", errors)),
+            sku=sku_id(text_param(params, "sku", errors)),
             repository=repository,
             bucket_choice=bucket,
         ),

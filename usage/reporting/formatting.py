@@ -6,6 +6,8 @@ One format per kind of number, everywhere (pages, chart tables and hover text, e
 - amounts: ``money`` — ``$19.00``, ``$1,234.56`` (a minus sign before negative ones);
 - prices per unit: ``unit_price`` — money with every significant digit GitHub gave
   (``$0.008``, ``$0.00009409``), never fewer than two decimals (``$4.00``);
+- CSV text cells: ``csv_text`` — a leading apostrophe before text a spreadsheet would
+  run as a formula (CSV injection: GitHub names are untrusted);
 - quantities: ``number`` — thousands separated, up to 4 decimals (``6,000``,
   ``1,234.5``), and ``quantity`` with the unit's name (``6,000 minutes``, ``12.5
   GB-hours``; `usage.vocabulary.unit_label`).
@@ -23,6 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from usage import vocabulary
 
 CENT = Decimal("0.01")
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # plotly.js (d3-format): thousands separated, no SI prefix ("6,000", not "6k").
 AXIS_NUMBER = ",~r"
 HOVER_NUMBER = ",.4~f"
@@ -67,6 +71,19 @@ def plain_decimal(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
+
+
+def csv_text(text: str) -> str:
+    """A text cell of a CSV export, defused against spreadsheet formulas."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class Echo:
+    """A file-like object whose ``write`` returns the line: ``csv.writer(Echo())`` makes
+    the lines of a streamed CSV export."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 def label(name: str, limit: int = 48) -> str:

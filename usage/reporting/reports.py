@@ -25,8 +25,9 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from accounts.models import Organization
 from usage import periods
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
+from usage.periods import month_end
 from usage.reporting.buckets import buckets_of
-from usage.reporting.filters import Filters, month_end
+from usage.reporting.filters import Filters
 
 ZERO = Decimal(0)
 SUM_FIELDS = ("quantity", "gross_amount", "discount_amount", "net_amount")
@@ -99,14 +100,12 @@ def month_split(
     today = today or periods.today()
     full: list[date] = []
     partial: list[tuple[date, date]] = []
-    month = periods.month_start(start)
-    while month <= end:
+    for month in periods.months_between(start, end):
         last = month_end(month)
         if start <= month and end >= min(last, today):
             full.append(month)
         else:
             partial.append((max(start, month), min(end, last)))
-        month = periods.add_months(month, 1)
     return full, partial
 
 

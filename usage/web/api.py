@@ -18,11 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from accounts.models import Organization
-from accounts.roles.access import get_org_for_billing
 from usage.reporting.cache import (
     cache_or_never,
     cached,
@@ -39,6 +38,7 @@ from usage.reporting.dimensions import (
 )
 from usage.reporting.filters import FilterError, Filters, parse_strict
 from usage.reporting.reports import GROUP_BY, TIME_BUCKETS, api_groups, total_of
+from usage.web.json_api import json_error, org_or_error
 
 FIELDS = ("gross_amount", "discount_amount", "net_amount", "quantity")
 
@@ -66,28 +66,21 @@ def _group(key: Any, sums: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 @cache_or_never
 @require_GET
 def api_org_usage(request: HttpRequest, login: str) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _error("authentication required", 401)
-    try:
-        organization = get_org_for_billing(user=request.user, login=login)
-    except Http404:
-        return _error("no such organization", 404)
+    organization = org_or_error(request, login)
+    if isinstance(organization, JsonResponse):
+        return organization
     group_by = request.GET.get("group_by", "day")
     if group_by in DIMENSIONS:
         return _dimension_answer(request, organization, group_by)
     if group_by not in GROUP_BY:
-        return _error(f"group_by must be one of {', '.join((*GROUP_BY, *DIMENSIONS))}")
+        return json_error(f"group_by must be one of {', '.join((*GROUP_BY, *DIMENSIONS))}")
     try:
         filters = parse_strict(request.GET)
     except FilterError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
     snap = snapshot(organization)  # before the data: see usage.reporting.cache
     key = filter_key(filters, group_by=group_by, login=organization.login)
     etag = snap.etag("api", key)
@@ -130,9 +123,9 @@ DIMENSIONS = ("user", "workflow")
 def _dimension_answer(request: HttpRequest, organization: Any, group_by: str) -> JsonResponse:
     try:
         filters = parse_strict(request.GET)
+        dims = parse_dimensions(request.GET)
     except FilterError as exc:
-        return _error(str(exc))
-    dims = parse_dimensions(request.GET)
+        return json_error(str(exc))
     groups = dimension_groups(organization, filters, dims, group_by)
     out = []
     for g in groups:

@@ -28,22 +28,12 @@ from usage.reporting.cache import (
     snapshot,
 )
 from usage.reporting.filters import FilterError, Filters, parse_strict
-from usage.reporting.formatting import plain_decimal
+from usage.reporting.formatting import FORMULA_START, Echo, plain_decimal
 from usage.reporting.lineitems import CSV_COLUMNS, export_rows
 
 CHUNK_ROWS = 2000
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection):
-# GitHub names are untrusted, so such text cells get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_INDEXES = tuple(CSV_COLUMNS.index(c) for c in ("product", "sku", "unit_type", "repository"))
 _OTHER_INDEXES = tuple(i for i in range(len(CSV_COLUMNS)) if i not in _TEXT_INDEXES)
-
-
-class _Echo:
-    """A file-like object whose write returns the line (csv.writer into a generator)."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _value(value: Any) -> Any:
@@ -56,11 +46,12 @@ def _value(value: Any) -> Any:
 
 def _cells(row: tuple[Any, ...]) -> list[Any]:
     """One CSV row: numbers and dates as plain text (PostgreSQL already sends them so),
-    text columns defused against spreadsheet formulas."""
+    text columns defused against spreadsheet formulas (`formatting.csv_text`, inlined:
+    this loop runs once per line item)."""
     cells = list(row)
     for i in _TEXT_INDEXES:
         text = cells[i]
-        if text and text.startswith(_FORMULA_START):
+        if text and text.startswith(FORMULA_START):
             cells[i] = "'" + text
     for i in _OTHER_INDEXES:
         if type(cells[i]) is not str:
@@ -70,7 +61,7 @@ def _cells(row: tuple[Any, ...]) -> list[Any]:
 
 def csv_lines(rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
     """The header, then the rows, in chunks of `CHUNK_ROWS` lines."""
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    writer = csv.writer(Echo(), lineterminator="\r\n")
     yield writer.writerow(CSV_COLUMNS)
     chunk: list[str] = []
     for row in rows:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -29,6 +30,7 @@ from usage.imports.kinds import kind_named
 from usage.imports.selectors import import_summary, imports_visible
 from usage.imports.services import ImportRefused, report_import_create, workspace_merge
 from usage.models import ReportImport
+from usage.web.json_api import json_error
 
 HISTORY = 50
 
@@ -152,35 +154,29 @@ def org_import(request: HttpRequest, login: str, pk: int) -> HttpResponse:
 
 
 def _github_web() -> str:
-    from django.conf import settings
-
     return settings.GITHUB_WEB_URL.rstrip("/")
 
 
 # --- the JSON API ---------------------------------------------------------------------------
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 @never_cache
 @csrf_protect
 def _api_imports(request: HttpRequest, login: str) -> JsonResponse:
     if not request.user.is_authenticated:
-        return _error("authentication required", 401)
+        return json_error("authentication required", 401)
     try:
         scope = _scope(request, login)
     except Http404:
-        return _error("no such organization", 404)
+        return json_error("no such organization", 404)
     if request.method == "POST":
         try:
             created = _create(request, scope)
         except ImportRefused as exc:
-            return _error(str(exc))
+            return json_error(str(exc))
         return JsonResponse(import_json(created), status=201)
     if request.method != "GET":
-        return _error("use GET or POST", 405)
+        return json_error("use GET or POST", 405)
     history = imports_visible(scope.organization, request.user, verified=scope.verified)
     return JsonResponse(
         {
@@ -200,11 +196,11 @@ def api_org_imports(request: HttpRequest, login: str) -> JsonResponse:
 @never_cache
 def api_org_import(request: HttpRequest, login: str, pk: int) -> JsonResponse:
     if request.method != "GET":
-        return _error("use GET", 405)
+        return json_error("use GET", 405)
     if not request.user.is_authenticated:
-        return _error("authentication required", 401)
+        return json_error("authentication required", 401)
     try:
         scope = _scope(request, login)
         return JsonResponse(import_json(_one(scope, request.user, pk)))
     except Http404:
-        return _error("no such organization or import", 404)
+        return json_error("no such organization or import", 404)

@@ -21,7 +21,6 @@ JSON API (session auth; writes need Django's CSRF token in ``X-CSRFToken``):
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -47,6 +46,7 @@ from accounts.roles.access import get_org_for_billing
 from billingdash import github
 from usage.collection.services import org_backfill_start
 from usage.reporting.sources import org_sources
+from usage.web.json_api import json_body, json_error, org_or_error
 
 log = logging.getLogger(__name__)
 
@@ -146,19 +146,6 @@ def org_sources_page(request: HttpRequest, login: str) -> HttpResponse:
 # --- the JSON API -------------------------------------------------------------------------
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def _org(request: HttpRequest, login: str) -> Organization | JsonResponse:
-    if not request.user.is_authenticated:
-        return _error("authentication required", 401)
-    try:
-        return get_org_for_billing(user=request.user, login=login)
-    except Http404:
-        return _error("no such organization", 404)
-
-
 def sources_json(organization: Organization) -> dict[str, Any]:
     data = org_sources(organization)
     return {
@@ -180,7 +167,7 @@ def sources_json(organization: Organization) -> dict[str, Any]:
 @ensure_csrf_cookie
 @require_http_methods(["GET"])
 def api_org_sources(request: HttpRequest, login: str) -> JsonResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     return JsonResponse(sources_json(organization))
@@ -190,25 +177,24 @@ def api_org_sources(request: HttpRequest, login: str) -> JsonResponse:
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST", "DELETE"])
 def api_org_source_token(request: HttpRequest, login: str) -> HttpResponse:
-    organization = _org(request, login)
+    organization = org_or_error(request, login)
     if isinstance(organization, JsonResponse):
         return organization
     if request.method == "GET":
         return JsonResponse({"token": token_json(org_token_of(organization))})
     if not _is_owner(organization):
-        return _error(f"only an owner of {organization.login} can add or remove its token", 403)
+        return json_error(f"only an owner of {organization.login} can add or remove its token", 403)
     if request.method == "DELETE":
         deleted = org_token_delete(organization=organization, user=request.user, request=request)
-        return HttpResponse(status=204) if deleted else _error("no token", 404)
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _error("the body must be JSON")
-    if not isinstance(data, dict) or not isinstance(data.get("token"), str):
-        return _error('the body must be {"token": "<a personal access token>"}')
+        return HttpResponse(status=204) if deleted else json_error("no token", 404)
+    data = json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    if not isinstance(data.get("token"), str):
+        return json_error('the body must be {"token": "<a personal access token>"}')
     status, reason = _add(request, organization, data["token"])
     if status != 201:
-        return _error(reason, status)
+        return json_error(reason, status)
     body = token_json(org_token_of(organization)) or {}
     return JsonResponse(
         {

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,12 +27,10 @@ from accounts.models import Organization
 from accounts.org_tokens import expiry_warning, org_token_of
 from accounts.roles.access import (
     get_org_for_billing,
-    membership_is_fresh,
     memberships_refresh_if_stale,
     org_access,
     user_org_rows,
 )
-from accounts.roles.sync import BILLING_ROLES
 from accounts.wizard.views import render_start
 from usage import periods
 from usage.collection.services import QueueUnavailable, RefreshCoolingDown, org_refresh_request
@@ -57,7 +56,7 @@ from usage.reporting.reports import (
     repository_options,
     top_repositories,
 )
-from usage.reporting.status import org_status
+from usage.reporting.status import at, org_status
 
 
 def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:
@@ -225,6 +224,14 @@ def org_refresh(request: HttpRequest, login: str) -> HttpResponse:
                 "This organization cannot be collected right now"
                 + (f": {problems[0]}" if problems else "."),
             )
+        elif run.not_before is not None and run.not_before > timezone.now():
+            # The month is already queued, waiting out GitHub's failure or rate limit: a
+            # refresh cannot hurry it, so say when it runs instead of "queued".
+            messages.info(
+                request,
+                f"This month is already queued: billingdash asks GitHub again at "
+                f"{at(run.not_before)}, on its own.",
+            )
         else:
             audit_log(
                 actor=request.user,
@@ -254,11 +261,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
     if not rows:
         return render_start(request, warning=warning)  # the install wizard's first step
     today = periods.today()
-    visible = [
-        r.organization.pk
-        for r in rows
-        if r.membership.role in BILLING_ROLES and membership_is_fresh(r.membership)
-    ]
+    visible = [r.organization.pk for r in rows if r.billing_verified]
     spend = orgs_spend(visible, today)
     links = org_links(visible)
     # The one source of truth for each org's badge and next step (usage.reporting.status).
