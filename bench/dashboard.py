@@ -40,7 +40,7 @@ def run(
     from django.db import connection
 
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
-    from usage.reporting.filters import month_end
+    from usage.periods import month_end
 
     org, loaded = load_org(items, reload)
     small_org = load_org(small, reload, LOGIN + "-small", GITHUB_ID + 1)[0] if small else None

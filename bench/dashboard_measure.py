@@ -111,7 +111,7 @@ def pandas_vs_api(org: Any, client: Any, runs: int) -> dict[str, Any]:
 
     import pandas as pd
 
-    from usage.reporting.filters import month_end
+    from usage.periods import month_end
 
     months = bench_months()
     start, end = months[-1], month_end(months[0])

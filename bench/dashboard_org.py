@@ -72,7 +72,7 @@ def load_org(
 def endpoint_urls(org: Any) -> dict[str, str]:
     """The views measured: every dashboard view the issue names, the overview, the API."""
     from usage.models import MonthlyRepositoryUsage
-    from usage.reporting.filters import month_end
+    from usage.periods import month_end
 
     months = bench_months()
     start, end = months[-1], month_end(months[0])

@@ -67,7 +67,7 @@ def prepare(items: int, reload: bool) -> dict[str, Any]:
     from django.db import connection
 
     from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
-    from usage.reporting.filters import month_end
+    from usage.periods import month_end
 
     started = time.perf_counter()
     org, loaded = dashboard_org.load_org(items, reload)

@@ -27,13 +27,14 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from usage import periods
 from usage.collection.ingest import month_bounds
 from usage.collection.locks import lease_confirm
 from usage.imports.kinds import Outcome, ReportKind, register_kind
 from usage.imports.lease import org_lease
 from usage.imports.rebuild import month_rebuild
 from usage.imports.selectors import month_source
-from usage.imports.spool import Spool, copy_in, months_between, read_report
+from usage.imports.spool import Spool, copy_in, month_key, read_report
 from usage.models import ReportImport, ReportItem
 
 
@@ -47,7 +48,7 @@ def _apply(
         outcome.months_kept = sorted(spool.bad)
         return
     first, last = outcome.first_day, outcome.last_day
-    covered = months_between(first, last)
+    covered = [month_key(m) for m in periods.months_between(first, last)]
     good = [m for m in covered if not spool.bad.get(m)]
     outcome.months = good
     outcome.months_kept = sorted({*spool.bad} - set(good))
