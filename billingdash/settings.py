@@ -5,6 +5,7 @@ defaults are safe for development. The README documents each variable.
 """
 
 import ipaddress
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -138,6 +139,13 @@ CACHES["views"] = {
     "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
 }
 USAGE_VIEW_CACHE = "views"
+# CSV exports kept as files per data version and filters (usage.web.export_files): the
+# full year is ~100 MiB and 16 s of CPU to render, next to nothing to send again. Every
+# web process of a host shares the folder; 0 bytes turns the cache off.
+EXPORT_CACHE_DIR = env.path(
+    "EXPORT_CACHE_DIR", default=Path(tempfile.gettempdir()) / "billingdash-exports"
+)
+EXPORT_CACHE_BYTES = env.int("EXPORT_CACHE_BYTES", default=2 * 2**30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

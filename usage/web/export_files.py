@@ -1,0 +1,135 @@
+"""CSV exports kept as files, one per (organization, data version, filters).
+
+An export is a pure function of the org's data version and its normalized filters, like
+the dashboard's cached views (`usage.reporting.cache`). Rendering the full year
+(~1,000,000 rows, ~100 MiB) costs about 16 s of CPU; sending a file that is already
+written costs next to none (the server hands it to ``wsgi.file_wrapper``: gunicorn uses
+``sendfile``). So the first export of a version streams from the database as before
+and, on the way, writes what it sends to a temporary file that becomes the cached file
+once the last row is out; later exports of the same version and filters send the file.
+
+A file is never stale: its name carries the data version and token (a month replace
+bumps the version, so the next export has another name), the code stamp and the
+filters' key. Organizations never bumped (token 0) are not kept: their stamp is not
+unique across databases. Files of older versions are deleted when a newer one is
+written, and the folder is kept under ``EXPORT_CACHE_BYTES`` (oldest first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+
+from usage.reporting.cache import Snapshot
+
+log = logging.getLogger(__name__)
+_TMP = ".tmp-"
+# A temporary file older than this belongs to a process that died while writing it.
+_ABANDONED_SECONDS = 3600
+
+
+def _folder(snap: Snapshot) -> Path:
+    return Path(settings.EXPORT_CACHE_DIR) / str(snap.organization_id)
+
+
+def _path(snap: Snapshot, key: str) -> Path:
+    digest = hashlib.blake2b(f"{snap.prefix}:csv:{key}".encode(), digest_size=16).hexdigest()
+    return _folder(snap) / f"{snap.version}.{snap.token}-{digest}.csv"
+
+
+def cacheable(snap: Snapshot) -> bool:
+    return bool(settings.EXPORT_CACHE_BYTES) and snap.token != 0
+
+
+def open_cached(snap: Snapshot, key: str) -> IO[bytes] | None:
+    """The kept export of `key` at the snapshot's version, open for reading; None when
+    there is none. (An open file stays readable if another process prunes it.)"""
+    if not cacheable(snap):
+        return None
+    try:
+        return _path(snap, key).open("rb")
+    except OSError:
+        return None
+
+
+def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
+    """`chunks` encoded, as they come; what was sent is kept as the export of `key` once
+    the last chunk is out. A client that goes away (the generator is closed) or a
+    failing write leaves nothing behind; the download itself never fails because of
+    the cache."""
+    out: IO[bytes] | None = None
+    if cacheable(snap):
+        try:
+            _folder(snap).mkdir(parents=True, exist_ok=True)
+            out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, or renamed)
+                dir=_folder(snap), prefix=_TMP, suffix=".csv", delete=False
+            )
+        except OSError:
+            log.warning("cannot write the export cache in %s", _folder(snap), exc_info=True)
+    try:
+        for chunk in chunks:
+            data = chunk.encode()
+            if out is not None:
+                try:
+                    out.write(data)
+                except OSError:
+                    log.warning("the export cache stopped writing", exc_info=True)
+                    _discard(out)
+                    out = None
+            yield data
+        if out is not None:
+            out.close()
+            os.replace(out.name, _path(snap, key))
+            out = None
+            prune(snap)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        if out is not None:
+            _discard(out)
+
+
+def _discard(out: IO[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        out.close()
+    with contextlib.suppress(OSError):
+        os.unlink(out.name)
+
+
+def prune(snap: Snapshot) -> None:
+    """Delete the org's files of older versions (or of another token at this version)
+    and abandoned temporary files; then the oldest files of any org while the folder
+    holds more than ``EXPORT_CACHE_BYTES``."""
+    now = time.time()
+    for path in _folder(snap).glob("*.csv"):
+        with contextlib.suppress(OSError, ValueError):
+            if path.name.startswith(_TMP):
+                if now - path.stat().st_mtime > _ABANDONED_SECONDS:
+                    path.unlink()
+                continue
+            version, token = (int(p) for p in path.name.split("-", 1)[0].split("."))
+            if version < snap.version or (version == snap.version and token != snap.token):
+                path.unlink()
+    files = []
+    for path in Path(settings.EXPORT_CACHE_DIR).glob("*/*.csv"):
+        with contextlib.suppress(OSError):
+            if not path.name.startswith(_TMP):
+                stat = path.stat()
+                files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files):
+        if total <= settings.EXPORT_CACHE_BYTES:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+        total -= size
