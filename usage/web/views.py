@@ -46,7 +46,7 @@ from usage.reporting.charts import (
     repository_chart,
     sku_chart,
 )
-from usage.reporting.dimensions import dimensions_context
+from usage.reporting.dimensions import dimensions_context, parse_dimensions
 from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import BUCKETS, Filters, parse, range_options
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
@@ -183,8 +183,9 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
         # The fragments' links repeat the query string as given: it is part of the key.
         raw_query = request.META.get("QUERY_STRING", "")
+        snap = snapshot(organization)
         data = cached(
-            snapshot(organization),
+            snap,
             "dashboard",
             filter_key(filters, today=today, sort=sort, query=raw_query, login=organization.login),
             lambda: _dashboard_data(organization, filters, request, today, sort, context),
@@ -195,9 +196,19 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
             chart_list[0].html = ""  # drawn again, with its markers
         context.update(data, item_columns=TABLE_HEADERS, sort=sort)
-        # Users and workflows, from imported detailed reports (issue 15): read on every
-        # request, beside the cached parts.
-        context.update(dimensions_context(organization, filters, request.GET))
+        # Users and workflows, from imported detailed reports (issue 15), and each month's
+        # source: imports and collections bump the data version with the reports and
+        # runs these read, so they are cached like the rest.
+        dims = parse_dimensions(request.GET)
+        context.update(
+            cached(
+                snap,
+                "dimensions",
+                filter_key(filters, today=today, user=repr(dims.user), flow=repr(dims.workflow)),
+                lambda: dimensions_context(organization, filters, request.GET),
+                shared=not dims.active,
+            )
+        )
     context["imports_url"] = reverse("org_imports", args=[organization.login])
     return render(request, "usage/dashboard.html", context)
 
