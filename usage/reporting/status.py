@@ -191,15 +191,21 @@ def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
     return max(0, int((ready - timezone.now()).total_seconds() + 0.999))
 
 
-def _last_failure(organization: Organization) -> CollectionRun | None:
-    """The newest finished run, if it failed (after the last success)."""
-    last = (
+def _runs(organization: Organization) -> tuple[list[CollectionRun], CollectionRun | None]:
+    """The org's queued and running runs (oldest first), and its newest finished run
+    (skipped ones aside)."""
+    active = list(
+        CollectionRun.objects.filter(
+            organization=organization, state__in=CollectionRun.ACTIVE_STATES
+        ).order_by("queued_at", "pk")
+    )
+    newest = (
         CollectionRun.objects.filter(organization=organization, finished_at__isnull=False)
         .exclude(state=CollectionRun.State.SKIPPED)
         .order_by("-finished_at", "-pk")
         .first()
     )
-    return last if last is not None and last.state == CollectionRun.State.FAILED else None
+    return active, newest
 
 
 def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
@@ -262,7 +268,12 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
     reading picks the next step's link (an owner fixes on GitHub, others ask one)."""
     org = organization
     cstate = OrgCollectionState.objects.filter(organization=org).first()
-    progress = collection_progress_of(organization=org, state=cstate)
+    active, newest = _runs(org)
+    succeeded = newest is not None and newest.state == CollectionRun.State.SUCCEEDED
+    # A successful run always records when it finished: the newest finished run, when it
+    # succeeded, is the last success; else that is asked for.
+    known = (bool(active), newest) if succeeded else None
+    progress = collection_progress_of(organization=org, state=cstate, known=known)
     installation = installation_status(organization=org)
     last = progress.get("last_collected_at") or org.last_collected_at
     status = OrgStatus(
@@ -275,7 +286,8 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
         refresh_wait_seconds=refresh_wait_seconds(cstate),
     )
     owner = role in (None, "owner")
-    failure = _last_failure(org)
+    # The newest finished run, if it failed (after the last success).
+    failure = newest if newest is not None and newest.state == CollectionRun.State.FAILED else None
     if failure is not None:
         status.detail = status.last_error = failure.error
     status.token_source = OrgAccessToken.objects.filter(
@@ -308,11 +320,6 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
         status.state = OrgState.NOT_ENHANCED
         _not_enhanced(status, org)
         return status
-    active = list(
-        CollectionRun.objects.filter(
-            organization=org, state__in=CollectionRun.ACTIVE_STATES
-        ).order_by("queued_at", "pk")
-    )
     figures = _figures_from(last if status.has_data else None)
     failing = [r for r in active if r.error_kind == CollectionRun.ErrorKind.GITHUB_UNAVAILABLE]
     if failing:
