@@ -104,6 +104,9 @@ class OrgStatus:
     # A token source (an owner's sign-in that worked, a token an owner added) reads the
     # billing even without a readable installation (`usage.collection.sources`).
     token_source: bool = False
+    # The token an owner added (or None), read for `token_source`: the dashboard warns
+    # from it when it is about to expire.
+    org_token: OrgAccessToken | None = None
 
     @property
     def badge(self) -> str:
@@ -290,9 +293,9 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
     failure = newest if newest is not None and newest.state == CollectionRun.State.FAILED else None
     if failure is not None:
         status.detail = status.last_error = failure.error
-    status.token_source = OrgAccessToken.objects.filter(
-        organization=org
-    ).exists() or org.collection_source in (USER_TOKEN, OWNER_TOKEN)
+    status.org_token = OrgAccessToken.objects.filter(organization=org).first()
+    signed_in = org.collection_source in (USER_TOKEN, OWNER_TOKEN)
+    status.token_source = status.org_token is not None or signed_in
     if not installation.readable and not status.token_source:
         reports = reports_source_of(org)
         if reports is not None and status.has_data:

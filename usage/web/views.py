@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_log
 from accounts.models import Organization
-from accounts.org_tokens import expiry_warning, org_token_of
+from accounts.org_tokens import expiry_warning
 from accounts.roles.access import (
     get_org_for_billing,
     membership_is_fresh,
@@ -174,7 +174,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "charts": [],
         "org_links": org_links([organization.pk]).get(organization.pk, []),
         # A token an owner added that expires within 7 days (the source ladder).
-        "token_warning": expiry_warning(org_token_of(organization)),
+        "token_warning": expiry_warning(status.org_token),
     }
     if status.has_data:
         # Everything derived from the usage data and budgets, built once per data version
