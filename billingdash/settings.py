@@ -146,6 +146,7 @@ EXPORT_CACHE_DIR = env.path(
     "EXPORT_CACHE_DIR", default=Path(tempfile.gettempdir()) / "billingdash-exports"
 )
 EXPORT_CACHE_BYTES = env.int("EXPORT_CACHE_BYTES", default=2 * 2**30)
+EXPORT_CACHE_SECONDS = env.int("EXPORT_CACHE_SECONDS", default=24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

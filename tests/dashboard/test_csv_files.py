@@ -2,10 +2,13 @@
 streams from the database and keeps what it sent, the next ones send the file (the same
 bytes, still audited); a new data version renders again with the new numbers and
 deletes the old file; a download cut short keeps nothing; an org never bumped keeps
-nothing; each org has its own files."""
+nothing; each org has its own files; a new version's commit, the org's deletion and
+the age limit remove them."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from django.http import FileResponse
 from accounts.models import AuditEvent
 from tests.dashboard.conftest import collect
 from usage import periods
-from usage.collection.versions import data_stamp_of
+from usage.collection.versions import data_stamp_of, org_data_version_bump
 from usage.reporting.cache import Snapshot
 from usage.web import export_files
 
@@ -94,3 +97,37 @@ def test_files_are_per_org_and_off_when_disabled(acme, settings):
         assert kept_file.read() == b"x\r\n"
     settings.EXPORT_CACHE_BYTES = 0
     assert export_files.open_cached(mine, "k") is None
+
+
+def _keep_one(org) -> Path:
+    snap = Snapshot(org.pk, *data_stamp_of(org))
+    b"".join(export_files.tee(snap, "k", iter(["x\r\n"])))
+    assert export_files.open_cached(snap, "k") is not None
+    return export_files._path(snap, "k")
+
+
+def test_a_new_version_drops_the_older_files_at_commit(acme, django_capture_on_commit_callbacks):
+    """Any writer (here a purge's bump): the older copies go when it commits."""
+    path = _keep_one(acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        org_data_version_bump(organization=acme)
+    assert not path.exists()
+
+
+def test_deleting_an_org_deletes_its_files(acme, make_org, django_capture_on_commit_callbacks):
+    other = make_org("small-co", months=[periods.current_month()])
+    mine, theirs = _keep_one(acme), _keep_one(other)
+    with django_capture_on_commit_callbacks(execute=True):
+        acme.delete()
+    assert not mine.parent.exists() and theirs.exists()
+
+
+def test_no_file_is_sent_past_its_age(acme, settings):
+    path = _keep_one(acme)
+    snap = Snapshot(acme.pk, *data_stamp_of(acme))
+    settings.EXPORT_CACHE_SECONDS = 60
+    old = time.time() - 61
+    os.utime(path, (old, old))
+    assert export_files.open_cached(snap, "k") is None
+    export_files.prune(snap)
+    assert not path.exists()

@@ -11,8 +11,12 @@ once the last row is out; later exports of the same version and filters send the
 A file is never stale: its name carries the data version and token (a month replace
 bumps the version, so the next export has another name), the code stamp and the
 filters' key. Organizations never bumped (token 0) are not kept: their stamp is not
-unique across databases. Files of older versions are deleted when a newer one is
-written, and the folder is kept under ``EXPORT_CACHE_BYTES`` (oldest first).
+unique across databases. An org's files of older versions are deleted when its new
+version commits (`usage.signals.data_changed`: a purge of old months leaves no copy
+behind) or a newer file is written, all its files when the org's data is deleted; no
+file is sent or kept after ``EXPORT_CACHE_SECONDS``, and the folder stays under
+``EXPORT_CACHE_BYTES`` (oldest first). The folder is per host: on a host that runs no
+worker, older versions' files go at the next export of the org or after that age.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ import contextlib
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
+from django.db import transaction
 
+from accounts.models import Organization
+from usage.collection.versions import data_stamp_of
 from usage.reporting.cache import Snapshot
 
 log = logging.getLogger(__name__)
@@ -56,9 +64,13 @@ def open_cached(snap: Snapshot, key: str) -> IO[bytes] | None:
     if not cacheable(snap):
         return None
     try:
-        return _path(snap, key).open("rb")
+        kept = _path(snap, key).open("rb")
     except OSError:
         return None
+    if time.time() - os.fstat(kept.fileno()).st_mtime > settings.EXPORT_CACHE_SECONDS:
+        kept.close()  # too old to keep (`prune` deletes it)
+        return None
+    return kept
 
 
 def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
@@ -106,10 +118,9 @@ def _discard(out: IO[bytes]) -> None:
         os.unlink(out.name)
 
 
-def prune(snap: Snapshot) -> None:
+def _drop_versions_before(snap: Snapshot) -> None:
     """Delete the org's files of older versions (or of another token at this version)
-    and abandoned temporary files; then the oldest files of any org while the folder
-    holds more than ``EXPORT_CACHE_BYTES``."""
+    and its abandoned temporary files."""
     now = time.time()
     for path in _folder(snap).glob("*.csv"):
         with contextlib.suppress(OSError, ValueError):
@@ -120,12 +131,22 @@ def prune(snap: Snapshot) -> None:
             version, token = (int(p) for p in path.name.split("-", 1)[0].split("."))
             if version < snap.version or (version == snap.version and token != snap.token):
                 path.unlink()
-    files = []
+
+
+def prune(snap: Snapshot) -> None:
+    """`_drop_versions_before` for the org; then, in the whole folder, files older than
+    ``EXPORT_CACHE_SECONDS`` and the oldest ones while it holds more than
+    ``EXPORT_CACHE_BYTES``."""
+    _drop_versions_before(snap)
+    files, now = [], time.time()
     for path in Path(settings.EXPORT_CACHE_DIR).glob("*/*.csv"):
         with contextlib.suppress(OSError):
             if not path.name.startswith(_TMP):
                 stat = path.stat()
-                files.append((stat.st_mtime, stat.st_size, path))
+                if now - stat.st_mtime > settings.EXPORT_CACHE_SECONDS:
+                    path.unlink()
+                else:
+                    files.append((stat.st_mtime, stat.st_size, path))
     total = sum(size for _, size, _ in files)
     for _, size, path in sorted(files):
         if total <= settings.EXPORT_CACHE_BYTES:
@@ -133,3 +154,17 @@ def prune(snap: Snapshot) -> None:
         with contextlib.suppress(OSError):
             path.unlink()
         total -= size
+
+
+def drop_older(*, organization_id: int, **_: Any) -> None:
+    """`usage.signals.data_changed`: the org's new version is committed, so its older
+    files are never asked for again; they go now (a purge of old months must not
+    leave them behind)."""
+    _drop_versions_before(Snapshot(organization_id, *data_stamp_of(organization_id)))
+
+
+def drop_org(*, instance: Organization, **_: Any) -> None:
+    """``post_delete`` of an organization (its data deleted): all its files, once the
+    deletion commits."""
+    folder = Path(settings.EXPORT_CACHE_DIR) / str(instance.pk)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
