@@ -16,7 +16,7 @@ from usage.reporting.filters import Filters
 from usage.vocabulary import product_id, sku_id
 
 from .models import FiredAlert, Rule
-from .selectors import open_alert_count_of_org
+from .selectors import open_alert_counts
 
 
 def _shown(data: dict, filters: Filters) -> bool:
@@ -43,15 +43,14 @@ def anomaly_markers(organization: Organization, filters: Filters) -> list[DayMar
 
 
 def org_alert_links(organization_ids: Sequence[int]) -> dict[int, list[OrgLink]]:
+    counts = open_alert_counts(list(organization_ids))
     # Organizations with collected data, or alerts: not those billingdash cannot read yet.
-    # One query: the open alerts are counted in a subquery.
-    orgs = (
-        Organization.objects.filter(pk__in=list(organization_ids))
-        .annotate(open_alerts=open_alert_count_of_org())
-        .filter(Q(last_collected_at__isnull=False) | Q(open_alerts__gt=0))
+    orgs = Organization.objects.filter(pk__in=organization_ids).filter(
+        Q(last_collected_at__isnull=False) | Q(pk__in=list(counts))
     )
     links = {}
-    for pk, login, count in orgs.values_list("pk", "login", "open_alerts"):
+    for pk, login in orgs.values_list("pk", "login"):
+        count = counts.get(pk, 0)
         text = f"{count} open alert{'s' if count != 1 else ''}" if count else "Alerts"
         url = reverse("org_alerts", args=[login])
         links[pk] = [OrgLink(text=text, url=url, tone="warn" if count else "")]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -79,35 +78,18 @@ def org_alert(*, organization: Organization, alert_id: int) -> FiredAlert | None
     return alerts.prefetch_related(deliveries).first()
 
 
-def _open_alerts() -> QuerySet[FiredAlert]:
-    since = timezone.now() - timedelta(days=OPEN_DAYS)
-    return FiredAlert.objects.filter(acknowledged_at__isnull=True, fired_at__gte=since)
-
-
 def open_alert_counts(organization_ids: list[int]) -> dict[int, int]:
     """Unacknowledged alerts of the last `OPEN_DAYS` days, per organization."""
+    since = timezone.now() - timedelta(days=OPEN_DAYS)
     rows = (
-        _open_alerts()
-        .filter(organization_id__in=organization_ids)
+        FiredAlert.objects.filter(
+            organization_id__in=organization_ids, acknowledged_at__isnull=True, fired_at__gte=since
+        )
         .order_by()
         .values("organization_id")
         .annotate(n=Count("pk"))
     )
     return {row["organization_id"]: row["n"] for row in rows}
-
-
-def open_alert_count_of_org() -> Coalesce:
-    """`open_alert_counts` of the organization ``OuterRef("pk")`` (0 without any), to
-    annotate organizations with in the same query."""
-    rows = (
-        _open_alerts()
-        .filter(organization_id=OuterRef("pk"))
-        .order_by()
-        .values("organization_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def org_subscriptions(*, organization: Organization) -> QuerySet[Subscription]:
