@@ -28,7 +28,8 @@ from accounts.installations.install_status import InstallationStatus, installati
 from accounts.models import OrgAccessToken, Organization
 from usage.collection.selectors import collection_progress_of, org_usage_availability
 from usage.collection.sources import OWNER_TOKEN, USER_TOKEN, reports_source_of, reports_words
-from usage.models import CollectionRun, DailyUsage, OrgCollectionState
+from usage.models import CollectionRun, OrgCollectionState
+from usage.reporting.reports import org_has_data
 
 
 class OrgState(StrEnum):
@@ -104,9 +105,7 @@ class OrgStatus:
     # A token source (an owner's sign-in that worked, a token an owner added) reads the
     # billing even without a readable installation (`usage.collection.sources`).
     token_source: bool = False
-    # The token an owner added (or None), read for `token_source`: the dashboard warns
-    # from it when it is about to expire.
-    org_token: OrgAccessToken | None = None
+    org_token: OrgAccessToken | None = None  # an owner's token: the page warns of its expiry
 
     @property
     def badge(self) -> str:
@@ -195,8 +194,7 @@ def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
 
 
 def _runs(organization: Organization) -> tuple[list[CollectionRun], CollectionRun | None]:
-    """The org's queued and running runs (oldest first), and its newest finished run
-    (skipped ones aside)."""
+    """The org's queued and running runs (oldest first), its newest finished one."""
     active = list(
         CollectionRun.objects.filter(
             organization=organization, state__in=CollectionRun.ACTIVE_STATES
@@ -266,9 +264,12 @@ def _not_enhanced(status: OrgStatus, org: Organization) -> None:
         status.detail = f"GitHub {refusal.status or ''} {refusal.detail}".strip()
 
 
-def org_status(organization: Organization, *, role: str | None = None) -> OrgStatus:
-    """The org's state in words. `role` ("owner", "billing_manager"...) of the person
-    reading picks the next step's link (an owner fixes on GitHub, others ask one)."""
+def org_status(
+    organization: Organization, *, role: str | None = None, has_data: bool | None = None
+) -> OrgStatus:
+    """The org's state in words. `role` ("owner", "billing_manager"...) of the reader
+    picks the next step's link (an owner fixes on GitHub, others ask one); `has_data`:
+    `org_has_data` when the caller knows it (cached by data version)."""
     org = organization
     cstate = OrgCollectionState.objects.filter(organization=org).first()
     active, newest = _runs(org)
@@ -283,7 +284,7 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
         installation=installation,
         state=OrgState.UP_TO_DATE,
         sentence="",
-        has_data=DailyUsage.objects.filter(organization=org).exists(),
+        has_data=org_has_data(org) if has_data is None else has_data,
         last_collected_at=last,
         progress=progress,
         refresh_wait_seconds=refresh_wait_seconds(cstate),

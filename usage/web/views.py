@@ -28,7 +28,6 @@ from accounts.roles.access import (
     get_org_for_billing,
     membership_is_fresh,
     memberships_refresh_if_stale,
-    org_access,
     user_org_rows,
 )
 from accounts.roles.sync import BILLING_ROLES
@@ -57,6 +56,7 @@ from usage.reporting.reports import (
     filter_choices,
     grouped,
     headline,
+    org_has_data,
     orgs_spend,
     range_totals,
     repository_options,
@@ -155,11 +155,12 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
     organization = get_org_for_billing(user=request.user, login=login)
     filters, errors = parse(request.GET)
     today = periods.today()
-    status = org_status(organization, role=organization.membership.role)
+    snap = snapshot(organization)  # the data version, before any of the data is read
+    has_data = cached(snap, "has-data", "", lambda: org_has_data(organization))
+    status = org_status(organization, role=organization.membership.role, has_data=has_data)
     query = urlencode(filters.params())
     context: dict[str, Any] = {
         "organization": organization,
-        "access": org_access(user=request.user, organization=organization),
         "status": status,
         "filters": filters,
         "filter_errors": errors,
@@ -183,7 +184,6 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         paged = {k: request.GET.get(k, "")[:200] for k in ("qp", "after", "before")}
         # The fragments' links repeat the query string as given: it is part of the key.
         raw_query = request.META.get("QUERY_STRING", "")
-        snap = snapshot(organization)
         data = cached(
             snap,
             "dashboard",
