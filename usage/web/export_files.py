@@ -99,10 +99,14 @@ def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
                     out = None
             yield data
         if out is not None:
-            out.close()
-            os.replace(out.name, _path(snap, key))
-            out = None
-            prune(snap)
+            written, out = out, None
+            try:
+                written.close()
+                os.replace(written.name, _path(snap, key))
+                prune(snap)
+            except OSError:
+                log.warning("the export cache could not keep a file", exc_info=True)
+                _discard(written)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
