@@ -155,6 +155,9 @@ def server_env(tmp: Path, queue: str, webhook_secret: str) -> dict[str, str]:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "GITHUB_WEBHOOK_SECRET": webhook_secret,
         "STATIC_ROOT": str(tmp / "static"),
+        # CSV exports kept as files (usage.web.export_files): this run's own, deleted with
+        # it; the first year CSV of a run renders, the next ones are sent from the file.
+        "EXPORT_CACHE_DIR": str(tmp / "exports"),
         "LOG_LEVEL": "WARNING",
     }
 

@@ -7,6 +7,7 @@ in modules of their own, taken here whole (``from ... import *``): Celery and be
 (``settings_alerts.py``).
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -139,6 +140,14 @@ CACHES["views"] = {
     "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
 }
 USAGE_VIEW_CACHE = "views"
+# CSV exports kept as files per data version and filters (usage.web.export_files): the
+# full year is ~100 MiB and 16 s of CPU to render, next to nothing to send again. Every
+# web process of a host shares the folder; 0 bytes turns the cache off.
+EXPORT_CACHE_DIR = env.path(
+    "EXPORT_CACHE_DIR", default=Path(tempfile.gettempdir()) / "billingdash-exports"
+)
+EXPORT_CACHE_BYTES = env.int("EXPORT_CACHE_BYTES", default=2 * 2**30)
+EXPORT_CACHE_SECONDS = env.int("EXPORT_CACHE_SECONDS", default=24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -89,6 +89,12 @@ def _clear_view_cache():
 
 
 @pytest.fixture(autouse=True)
+def _export_files(settings, tmp_path):
+    """CSV exports kept as files (usage.web.export_files) go to this test's own folder."""
+    settings.EXPORT_CACHE_DIR = tmp_path / "exports"
+
+
+@pytest.fixture(autouse=True)
 def _clear_database_cache(request, django_db_blocker):
     """The cache lives in a database table that is not a model, so transactional tests
     (which flush models, not that table) would leak cached installation tokens into the

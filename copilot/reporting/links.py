@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from accounts.models import Organization
@@ -14,12 +15,12 @@ from usage.reporting.annotations import OrgLink
 
 
 def org_copilot_links(organization_ids: Sequence[int]) -> dict[int, list[OrgLink]]:
-    with_copilot = set(
-        DailyUsage.objects.filter(organization_id__in=organization_ids, sku__in=METERED_SKUS)
-        .values_list("organization_id", flat=True)
-        .distinct()
+    copilot_lines = DailyUsage.objects.filter(organization=OuterRef("pk"), sku__in=METERED_SKUS)
+    orgs = (
+        Organization.objects.filter(pk__in=list(organization_ids))
+        .filter(Exists(copilot_lines))
+        .values_list("pk", "login")
     )
-    orgs = Organization.objects.filter(pk__in=with_copilot).values_list("pk", "login")
     return {
         pk: [OrgLink(text="Copilot", url=reverse("org_copilot", args=[login]))]
         for pk, login in orgs

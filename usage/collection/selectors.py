@@ -104,19 +104,27 @@ def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
 
 
 def collection_progress_of(
-    *, organization: Organization, state: OrgCollectionState | None
+    *,
+    organization: Organization,
+    state: OrgCollectionState | None,
+    known: tuple[bool, CollectionRun | None] | None = None,
 ) -> dict[str, Any]:
-    """`org_collection_progress` from the org's collection state, already read."""
+    """`org_collection_progress` from the org's collection state, already read, and
+    (`known`) whether a run is queued or running and the last successful run, when the
+    caller has read them too."""
     runs = CollectionRun.objects.filter(organization=organization)
-    running = runs.filter(state__in=(CollectionRun.State.QUEUED, CollectionRun.State.RUNNING))
-    last = org_last_collection(organization=organization)
+    if known is None:
+        running = runs.filter(state__in=CollectionRun.ACTIVE_STATES).exists()
+        last = org_last_collection(organization=organization)
+    else:
+        running, last = known
     progress: dict[str, Any] = {
         "months_total": 0,
         "months_done": 0,
         "items": 0,
         "errors": 0,
         "last_error": "",
-        "running": running.exists(),
+        "running": running,
         "last_collected_at": last.finished_at if last else None,
     }
     if state is None or state.backfill_started_at is None:
@@ -141,5 +149,5 @@ def collection_progress_of(
         errors=len(failed),
         last_error=failed[-1].error if failed else "",
     )
-    progress["finished"] = not progress["running"]
+    progress["finished"] = not running
     return progress

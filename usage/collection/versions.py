@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from usage.models import OrgDataVersion
+from usage.signals import data_changed_on_commit
 
 
 def _org_id(organization: Organization | int) -> int:
@@ -41,6 +42,7 @@ def org_data_version_bump(*, organization: Organization | int) -> int:
         if not rows.update(**changes):
             OrgDataVersion.objects.get_or_create(organization_id=org_id)
             rows.update(**changes)
+        data_changed_on_commit(organization_id=org_id)
         return rows.values_list("version", flat=True).get()
 
 

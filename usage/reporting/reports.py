@@ -337,6 +337,11 @@ class OrgSpend:
     has_data: bool = False
 
 
+def org_has_data(organization: Organization) -> bool:
+    """Whether the org has any usage (a function of its data version)."""
+    return DailyUsage.objects.filter(organization=organization).exists()
+
+
 def orgs_spend(organization_ids: Sequence[int], today: date) -> dict[int, OrgSpend]:
     """Month to date, projection and the last 30 days of each organization (one query)."""
     month = periods.month_start(today)

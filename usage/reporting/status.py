@@ -28,7 +28,8 @@ from accounts.installations.install_status import InstallationStatus, installati
 from accounts.models import OrgAccessToken, Organization
 from usage.collection.selectors import collection_progress_of, org_usage_availability
 from usage.collection.sources import OWNER_TOKEN, USER_TOKEN, reports_source_of, reports_words
-from usage.models import CollectionRun, DailyUsage, OrgCollectionState
+from usage.models import CollectionRun, OrgCollectionState
+from usage.reporting.reports import org_has_data
 
 
 class OrgState(StrEnum):
@@ -104,6 +105,7 @@ class OrgStatus:
     # A token source (an owner's sign-in that worked, a token an owner added) reads the
     # billing even without a readable installation (`usage.collection.sources`).
     token_source: bool = False
+    org_token: OrgAccessToken | None = None  # an owner's token: the page warns of its expiry
 
     @property
     def badge(self) -> str:
@@ -191,15 +193,20 @@ def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
     return max(0, int((ready - timezone.now()).total_seconds() + 0.999))
 
 
-def _last_failure(organization: Organization) -> CollectionRun | None:
-    """The newest finished run, if it failed (after the last success)."""
-    last = (
+def _runs(organization: Organization) -> tuple[list[CollectionRun], CollectionRun | None]:
+    """The org's queued and running runs (oldest first), its newest finished one."""
+    active = list(
+        CollectionRun.objects.filter(
+            organization=organization, state__in=CollectionRun.ACTIVE_STATES
+        ).order_by("queued_at", "pk")
+    )
+    newest = (
         CollectionRun.objects.filter(organization=organization, finished_at__isnull=False)
         .exclude(state=CollectionRun.State.SKIPPED)
         .order_by("-finished_at", "-pk")
         .first()
     )
-    return last if last is not None and last.state == CollectionRun.State.FAILED else None
+    return active, newest
 
 
 def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
@@ -257,30 +264,39 @@ def _not_enhanced(status: OrgStatus, org: Organization) -> None:
         status.detail = f"GitHub {refusal.status or ''} {refusal.detail}".strip()
 
 
-def org_status(organization: Organization, *, role: str | None = None) -> OrgStatus:
-    """The org's state in words. `role` ("owner", "billing_manager"...) of the person
-    reading picks the next step's link (an owner fixes on GitHub, others ask one)."""
+def org_status(
+    organization: Organization, *, role: str | None = None, has_data: bool | None = None
+) -> OrgStatus:
+    """The org's state in words. `role` ("owner", "billing_manager"...) of the reader
+    picks the next step's link (an owner fixes on GitHub, others ask one); `has_data`:
+    `org_has_data` when the caller knows it (cached by data version)."""
     org = organization
     cstate = OrgCollectionState.objects.filter(organization=org).first()
-    progress = collection_progress_of(organization=org, state=cstate)
+    active, newest = _runs(org)
+    succeeded = newest is not None and newest.state == CollectionRun.State.SUCCEEDED
+    # A successful run always records when it finished: the newest finished run, when it
+    # succeeded, is the last success; else that is asked for.
+    known = (bool(active), newest) if succeeded else None
+    progress = collection_progress_of(organization=org, state=cstate, known=known)
     installation = installation_status(organization=org)
     last = progress.get("last_collected_at") or org.last_collected_at
     status = OrgStatus(
         installation=installation,
         state=OrgState.UP_TO_DATE,
         sentence="",
-        has_data=DailyUsage.objects.filter(organization=org).exists(),
+        has_data=org_has_data(org) if has_data is None else has_data,
         last_collected_at=last,
         progress=progress,
         refresh_wait_seconds=refresh_wait_seconds(cstate),
     )
     owner = role in (None, "owner")
-    failure = _last_failure(org)
+    # The newest finished run, if it failed (after the last success).
+    failure = newest if newest is not None and newest.state == CollectionRun.State.FAILED else None
     if failure is not None:
         status.detail = status.last_error = failure.error
-    status.token_source = OrgAccessToken.objects.filter(
-        organization=org
-    ).exists() or org.collection_source in (USER_TOKEN, OWNER_TOKEN)
+    status.org_token = OrgAccessToken.objects.filter(organization=org).first()
+    signed_in = org.collection_source in (USER_TOKEN, OWNER_TOKEN)
+    status.token_source = status.org_token is not None or signed_in
     if not installation.readable and not status.token_source:
         reports = reports_source_of(org)
         if reports is not None and status.has_data:
@@ -308,11 +324,6 @@ def org_status(organization: Organization, *, role: str | None = None) -> OrgSta
         status.state = OrgState.NOT_ENHANCED
         _not_enhanced(status, org)
         return status
-    active = list(
-        CollectionRun.objects.filter(
-            organization=org, state__in=CollectionRun.ACTIVE_STATES
-        ).order_by("queued_at", "pk")
-    )
     figures = _figures_from(last if status.has_data else None)
     failing = [r for r in active if r.error_kind == CollectionRun.ErrorKind.GITHUB_UNAVAILABLE]
     if failing:

@@ -1,6 +1,8 @@
 """CSV export of the line items under the dashboard's filters
 (``/orgs/<login>/usage.csv?...``), streamed: rows come from a server-side cursor and go
-out in chunks, so a million rows never sit in memory. Each export is audited."""
+out in chunks, so a million rows never sit in memory. The first export of a data
+version and filters is kept as a file that later ones send (`usage.web.export_files`).
+Each export is audited."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
@@ -30,6 +32,7 @@ from usage.reporting.cache import (
 from usage.reporting.filters import FilterError, Filters, parse_strict
 from usage.reporting.formatting import FORMULA_START, Echo, plain_decimal
 from usage.reporting.lineitems import CSV_COLUMNS, export_rows
+from usage.web import export_files
 
 CHUNK_ROWS = 2000
 _TEXT_INDEXES = tuple(CSV_COLUMNS.index(c) for c in ("product", "sku", "unit_type", "repository"))
@@ -98,7 +101,8 @@ def org_usage_csv(request: HttpRequest, login: str) -> HttpResponseBase:
     # The same rows at the same data version are the same file: a client that has it
     # gets a 304 (not audited again: nothing is exported).
     key = filter_key(filters, columns=",".join(CSV_COLUMNS), login=organization.login)
-    etag = snapshot(organization).etag("csv", key)
+    snap = snapshot(organization)
+    etag = snap.etag("csv", key)
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return not_modified(etag)
     audit_log(
@@ -109,8 +113,16 @@ def org_usage_csv(request: HttpRequest, login: str) -> HttpResponseBase:
         request=request,
         details={"start": str(filters.start), "end": str(filters.end), **filters.params()},
     )
-    response = StreamingHttpResponse(
-        stream(organization, filters), content_type="text/csv; charset=utf-8"
+    # Sent from the file kept for this version (`export_files`), else streamed from the
+    # database and kept on the way.
+    kept = export_files.open_cached(snap, key)
+    content_type = "text/csv; charset=utf-8"
+    response: StreamingHttpResponse = (
+        FileResponse(kept, content_type=content_type)
+        if kept is not None
+        else StreamingHttpResponse(
+            export_files.tee(snap, key, stream(organization, filters)), content_type=content_type
+        )
     )
     response["Content-Disposition"] = f'attachment; filename="{filename(organization, filters)}"'
     return revalidate(response, etag)

@@ -24,11 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_log
 from accounts.models import Organization
-from accounts.org_tokens import expiry_warning, org_token_of
+from accounts.org_tokens import expiry_warning
 from accounts.roles.access import (
     get_org_for_billing,
     memberships_refresh_if_stale,
-    org_access,
     user_org_rows,
 )
 from accounts.wizard.views import render_start
@@ -39,7 +38,7 @@ from usage.reporting.budget_chart import budget_chart
 from usage.reporting.budget_lines import budget_lines, budgets_for_filters, sku_products_of
 from usage.reporting.cache import cached, filter_key, snapshot
 from usage.reporting.charts import daily_chart, products_by_spend, quantity_chart
-from usage.reporting.dimensions import dimensions_context
+from usage.reporting.dimensions import dimensions_context, parse_dimensions
 from usage.reporting.filter_words import filter_words
 from usage.reporting.filters import BUCKETS, Filters, parse, range_options
 from usage.reporting.lineitems import TABLE_HEADERS, items_page, parse_sort
@@ -51,6 +50,7 @@ from usage.reporting.reports import (
     filter_choices,
     grouped,
     headline,
+    org_has_data,
     orgs_spend,
     range_totals,
     repository_options,
@@ -149,11 +149,12 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
     organization = get_org_for_billing(user=request.user, login=login)
     filters, errors = parse(request.GET)
     today = periods.today()
-    status = org_status(organization, role=organization.membership.role)
+    snap = snapshot(organization)  # the data version, before any of the data is read
+    has_data = cached(snap, "has-data", "", lambda: org_has_data(organization))
+    status = org_status(organization, role=organization.membership.role, has_data=has_data)
     query = urlencode(filters.params())
     context: dict[str, Any] = {
         "organization": organization,
-        "access": org_access(user=request.user, organization=organization),
         "status": status,
         "filters": filters,
         "filter_errors": errors,
@@ -168,7 +169,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         "charts": [],
         "org_links": org_links([organization.pk]).get(organization.pk, []),
         # A token an owner added that expires within 7 days (the source ladder).
-        "token_warning": expiry_warning(org_token_of(organization)),
+        "token_warning": expiry_warning(status.org_token),
     }
     if status.has_data:
         # Everything derived from the usage data and budgets, built once per data version
@@ -178,7 +179,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         # The fragments' links repeat the query string as given: it is part of the key.
         raw_query = request.META.get("QUERY_STRING", "")
         data = cached(
-            snapshot(organization),
+            snap,
             "dashboard",
             filter_key(filters, today=today, sort=sort, query=raw_query, login=organization.login),
             lambda: _dashboard_data(organization, filters, request, today, sort, context),
@@ -189,9 +190,19 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
             chart_list[0] = mark_daily_chart(chart_list[0], organization, filters)
             chart_list[0].html = ""  # drawn again, with its markers
         context.update(data, item_columns=TABLE_HEADERS, sort=sort)
-        # Users and workflows, from imported detailed reports (issue 15): read on every
-        # request, beside the cached parts.
-        context.update(dimensions_context(organization, filters, request.GET))
+        # Users and workflows, from imported detailed reports (issue 15), and each month's
+        # source: imports and collections bump the data version with the reports and
+        # runs these read, so they are cached like the rest.
+        dims = parse_dimensions(request.GET)
+        context.update(
+            cached(
+                snap,
+                "dimensions",
+                filter_key(filters, today=today, user=repr(dims.user), flow=repr(dims.workflow)),
+                lambda: dimensions_context(organization, filters, request.GET),
+                shared=not dims.active,
+            )
+        )
     context["imports_url"] = reverse("org_imports", args=[organization.login])
     return render(request, "usage/dashboard.html", context)
 
