@@ -193,7 +193,7 @@ def org_dashboard(request: HttpRequest, login: str) -> HttpResponse:
         # Users and workflows, from imported detailed reports (issue 15), and each month's
         # source: imports and collections bump the data version with the reports and
         # runs these read, so they are cached like the rest.
-        dims = parse_dimensions(request.GET)
+        dims = parse_dimensions(request.GET, [])  # a bad value: ignored, said on the page
         context.update(
             cached(
                 snap,
