@@ -3,11 +3,13 @@
 Items stream in from `billingdash.github.iter_billing_usage` (exact `int`/`Decimal`
 numbers, in batches of a few thousand when the stream offers ``batches()``) and go
 straight to the database without ever becoming model objects: PostgreSQL gets a
-``COPY usage_usageitem FROM STDIN`` (psycopg 3), SQLite an ``executemany`` in chunks.
-The rollups the dashboard reads (`DailyUsage`, `MonthlyRepositoryUsage`) are replaced
-for that month in the same transaction, so the new month (items and rollups) appears
-at once, and anything that fails, a malformed item halfway through included, leaves
-the previous month exactly as it was.
+``COPY usage_usageitem FROM STDIN`` (psycopg 3), SQLite an ``executemany`` in chunks;
+a large month (`usage.collection.partitions`) is copied into a new table of its own,
+indexed in bulk and swapped in for the old partition instead. The rollups the
+dashboard reads (`DailyUsage`, `MonthlyRepositoryUsage`) are replaced for that month
+in the same transaction, so the new month (items and rollups) appears at once, and
+anything that fails, a malformed item halfway through included, leaves the previous
+month exactly as it was.
 
 On PostgreSQL the rollups are summed while the items stream (exact `Decimal` sums,
 so the database, which is the bottleneck, does not scan the month again) and copied
