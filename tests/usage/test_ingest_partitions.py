@@ -17,6 +17,7 @@ from django.db.models import Sum
 
 from billingdash.github import MalformedResponse
 from tests.factories import OrganizationFactory
+from usage.admin.site import CappedCountPaginator
 from usage.collection import partitions
 from usage.collection.ingest import month_bounds, month_replace
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
@@ -191,3 +192,14 @@ def test_deleting_an_org_drops_its_partitions(small_threshold):
     org.delete()
     assert not exists(table)
     assert UsageItem.objects.filter(organization_id=other.pk).count() == 4
+
+
+@pytest.mark.django_db
+def test_the_admin_estimates_the_items_from_their_partitions(small_threshold):
+    org = OrganizationFactory()
+    for count in (4, 30):  # the second replace promotes the org: 30 rows in its partition
+        month_replace(organization_id=org.pk, period=OCT, items=month_items(count))
+    month_replace(organization_id=OrganizationFactory().pk, period=OCT, items=month_items(3))
+    with connection.cursor() as cursor:  # as autovacuum does: the tables, not the parent
+        cursor.execute(f"ANALYZE {partitions.month_table(org.pk, OCT)}, {partitions.REST}")
+    assert CappedCountPaginator(UsageItem.objects.all(), 10)._estimate() == 33
