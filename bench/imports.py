@@ -84,7 +84,12 @@ def _size(table: str) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+        # The items table is partitioned: its size is its partitions'.
+        cursor.execute(
+            "SELECT COALESCE((SELECT sum(pg_total_relation_size(relid)) "
+            "FROM pg_partition_tree(%s::regclass)), pg_total_relation_size(%s))",
+            [table, table],
+        )
         return int(cursor.fetchone()[0])
 
 

@@ -109,17 +109,15 @@ def _body_bytes(token: str, login: str, period: date) -> tuple[int, float]:
 
 def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     """The database's share of a replace: COPY text formatted beforehand (untimed), then
-    delete the month, COPY it and its rollups in, commit. The floor for ours."""
-    from django.db import connection, transaction
+    delete the month, COPY it (a large month: into a table of its own, indexed, swapped
+    in) and its rollups in, commit. The floor for ours."""
+    from django.db import transaction
 
     from billingdash import github
     from usage.collection.ingest import (
-        ITEM_COLUMNS,
         ITEM_DEFAULTS,
-        ITEM_TABLE,
-        _copy,
         _copy_rollups,
-        _delete_month,
+        _load_postgresql,
         month_bounds,
     )
     from usage.collection.ingest_rows import Rows
@@ -130,9 +128,8 @@ def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     start, end = month_bounds(period)
     common.vacuum(*USAGE_TABLES)
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        _delete_month(org_id, start, end)
-        _copy(cursor, ITEM_TABLE, ITEM_COLUMNS, chunks)
+    with transaction.atomic():
+        _load_postgresql(org_id, start, end, chunks)
         _copy_rollups(rows, start)
     return time.perf_counter() - started
 
@@ -208,6 +205,9 @@ def run(items: int = 1_000_000, cache: bool = True, others: int = 3_000_000) -> 
 
         n, first = ours()
         peak_ours = common.peak_rss_mib()
+        # The first replace of a large month gives its org a partition of its own
+        # (once per org, usage.collection.partitions); the rerun is the steady state.
+        _, promote = ours()
         _, replace = ours()
         assert UsageItem.objects.filter(organization=org).count() == n
         rollups = (
@@ -233,6 +233,7 @@ def run(items: int = 1_000_000, cache: bool = True, others: int = 3_000_000) -> 
         "cache": cache,
         "render_s": render_s,
         "ours_first_s": first,
+        "ours_promote_s": promote,
         "ours_replace_s": replace,
         "parse_only_s": parse_only,
         "database_only_s": database_only,
@@ -266,6 +267,7 @@ def report(r: dict[str, Any]) -> None:
         print(f"{label:24s}: {seconds:7.2f} s  {rate:10,.0f} {unit}{tail}")
 
     line("ours, first load", r["ours_first_s"])
+    line("ours, 1st replace", r["ours_promote_s"])
     line("ours, replace (rerun)", r["ours_replace_s"])
     line("raw COPY, bare table", r["raw_s"], "rows/s", ratio=False)
     line("client only (HTTP+parse)", r["parse_only_s"])

@@ -48,10 +48,16 @@ class CappedCountPaginator(Paginator):
         query = getattr(self.object_list, "query", None)
         if query is None or query.where or connection.vendor != "postgresql":
             return None  # filtered or searched: the table's size says nothing
+        table = self.object_list.model._meta.db_table
         with connection.cursor() as cursor:
+            # A partitioned table (the items) has its statistics in its partitions:
+            # autovacuum never analyzes the parent.
             cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [self.object_list.model._meta.db_table],
+                "SELECT COALESCE((SELECT sum(GREATEST(c.reltuples, 0)) "
+                "FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid "
+                "WHERE t.isleaf), (SELECT reltuples FROM pg_class WHERE oid = %s::regclass)"
+                ")::bigint",
+                [table, table],
             )
             row = cursor.fetchone()
         return int(row[0]) if row and row[0] and row[0] > 0 else None

@@ -3,11 +3,13 @@
 Items stream in from `billingdash.github.iter_billing_usage` (exact `int`/`Decimal`
 numbers, in batches of a few thousand when the stream offers ``batches()``) and go
 straight to the database without ever becoming model objects: PostgreSQL gets a
-``COPY usage_usageitem FROM STDIN`` (psycopg 3), SQLite an ``executemany`` in chunks.
-The rollups the dashboard reads (`DailyUsage`, `MonthlyRepositoryUsage`) are replaced
-for that month in the same transaction, so the new month (items and rollups) appears
-at once, and anything that fails, a malformed item halfway through included, leaves
-the previous month exactly as it was.
+``COPY usage_usageitem FROM STDIN`` (psycopg 3), SQLite an ``executemany`` in chunks;
+a large month (`usage.collection.partitions`) is copied into a new table of its own,
+indexed in bulk and swapped in for the old partition instead. The rollups the
+dashboard reads (`DailyUsage`, `MonthlyRepositoryUsage`) are replaced for that month
+in the same transaction, so the new month (items and rollups) appears at once, and
+anything that fails, a malformed item halfway through included, leaves the previous
+month exactly as it was.
 
 On PostgreSQL the rollups are summed while the items stream (exact `Decimal` sums,
 so the database, which is the bottleneck, does not scan the month again) and copied
@@ -29,6 +31,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from usage.collection import partitions
 from usage.collection.ingest_rows import ROW_COLUMNS, Rows, escape
 from usage.collection.versions import org_data_version_bump
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
@@ -90,9 +93,19 @@ def _copy(cursor: Any, table: str, columns: Iterable[str], chunks: Iterable[str]
             copy.write(chunk)
 
 
-def _load_postgresql(rows: Rows, items: Iterable[Any]) -> None:
+def _load_postgresql(organization_id: int, start: date, end: date, chunks: Iterable[str]) -> None:
+    """Delete the month's items and rollups and COPY the items in: into the items table,
+    or, for a large month, into a table of its own that then takes the old one's place
+    (`usage.collection.partitions`)."""
     with connection.cursor() as cursor:
-        _copy(cursor, ITEM_TABLE, ITEM_COLUMNS, rows.copy_text(_batches(items)))
+        if partitions.wanted(organization_id, start, end):
+            _delete_month(organization_id, start, end, items=False)
+            staging = partitions.create_staging(organization_id, start, end)
+            _copy(cursor, staging, ITEM_COLUMNS, chunks)
+            partitions.swap(organization_id, start, end, staging)
+        else:
+            _delete_month(organization_id, start, end)
+            _copy(cursor, ITEM_TABLE, ITEM_COLUMNS, chunks)
 
 
 def _copy_rollups(rows: Rows, start: date) -> None:
@@ -171,10 +184,11 @@ def _rollups(organization_id: int, start: date, end: date) -> None:
         cursor.execute("SET LOCAL work_mem TO DEFAULT")
 
 
-def _delete_month(organization_id: int, start: date, end: date) -> None:
+def _delete_month(organization_id: int, start: date, end: date, items: bool = True) -> None:
     # Plain DELETEs (nothing cascades from these tables: Django's fast path).
     in_month = {"organization_id": organization_id, "date__gte": start, "date__lt": end}
-    UsageItem.objects.filter(**in_month)._raw_delete(using=connection.alias)
+    if items:
+        UsageItem.objects.filter(**in_month)._raw_delete(using=connection.alias)
     DailyUsage.objects.filter(**in_month)._raw_delete(using=connection.alias)
     MonthlyRepositoryUsage.objects.filter(organization_id=organization_id, month=start)._raw_delete(
         using=connection.alias
@@ -200,16 +214,16 @@ def month_replace(
     start, end = month_bounds(period)
     rows = Rows(organization_id, start, check, ITEM_DEFAULTS)
     with transaction.atomic():
-        _delete_month(organization_id, start, end)
-        if connection.vendor == "postgresql":
-            _load_postgresql(rows, items)
+        if connection.vendor != "postgresql":
+            _delete_month(organization_id, start, end)
+            _load_sqlite(rows, items)
+            _rollups(organization_id, start, end)
+        else:
+            _load_postgresql(organization_id, start, end, rows.copy_text(_batches(items)))
             if rows.sums_exact():
                 _copy_rollups(rows, start)
             else:
                 _rollups(organization_id, start, end)
-        else:
-            _load_sqlite(rows, items)
-            _rollups(organization_id, start, end)
         org_data_version_bump(organization=organization_id)
         check()
         result = IngestResult(items=rows.count)

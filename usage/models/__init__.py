@@ -17,7 +17,10 @@ class UsageItem(models.Model):
     The hot table: a large org has a million rows a month, bulk-loaded by
     `usage.ingest`. Its organization key has no database-level foreign key (the
     deferred check of a million rows doubled the commit) and no index of its own (the
-    (organization, date) index serves it); Django still cascades deletes itself.
+    (organization, date) index serves it); Django still cascades deletes itself. On
+    PostgreSQL the table is partitioned by organization, and an org with a large month
+    by month too (migration 0011, `usage.collection.partitions`): `id` comes from a
+    sequence and has a plain index there, not a primary key.
     """
 
     organization = models.ForeignKey(
