@@ -1,11 +1,9 @@
-"""The usage generator's answers: the usage report as streamed JSON, the summary per SKU
+"""The usage generator's answers: the summary per SKU
 and the independent totals of `GET /_sim/orgs/<login>/totals`, all from one OrgPlan's rows
 (exact fixed-point integers, see usage.py and catalog.py)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
 
 from ghsim.catalog import A_DECIMALS, Q_DECIMALS, Q_SCALE, fmt_units
@@ -19,44 +17,6 @@ def _fq(q: int) -> str:
 
 def _fa(a: int) -> str:
     return fmt_units(a, A_DECIMALS) if a else "0"
-
-
-def usage_items_chunks(
-    plan: OrgPlan, span: tuple[date, date] | None, chunk_items: int = 2000
-) -> Iterator[str]:
-    """The usage report as a stream of JSON text chunks: `{"usageItems":[` ... `]}`."""
-    yield '{"usageItems":['
-    if span is None:
-        yield "]}"
-        return
-    slots = plan.slots
-    first = True
-    buf: list[str] = []
-    month_key = None
-    unit_price: list[str] = []
-    for day, rows in plan.iter_rows(*span):
-        if (day.year, day.month) != month_key:
-            month_key = (day.year, day.month)
-            prices = plan.month_prices(day.year, day.month)
-            unit_price = [
-                f'"unitType":{json.dumps(sku.unit)},"pricePerUnit":{fmt_units(p, 8)}'
-                for sku, p in zip(plan.skus, prices, strict=True)
-            ]
-        pre = '{"date":"' + day.isoformat() + 'T00:00:00Z",'
-        for i, q, gross, disc, _dq in rows:
-            s = slots[i]
-            buf.append(
-                f'{pre}{s.head},"quantity":{_fq(q)},{unit_price[s.sku_idx]},'
-                f'"grossAmount":{_fa(gross)},"discountAmount":{_fa(disc)},'
-                f'"netAmount":{_fa(gross - disc)}{s.tail}'
-            )
-            if len(buf) >= chunk_items:
-                yield ("" if first else ",") + ",".join(buf)
-                first = False
-                buf = []
-    if buf:
-        yield ("" if first else ",") + ",".join(buf)
-    yield "]}"
 
 
 def _norm(text: str) -> str:

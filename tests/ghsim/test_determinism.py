@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ghsim.config import SimConfig
+from ghsim.dialects import DOCUMENTED, usage_report_chunks
 from ghsim.models import Org, Repo
 from ghsim.testing import SimulatorServer
 from ghsim.usage import OrgPlan, add_months
-from ghsim.usage_output import totals, usage_items_chunks
+from ghsim.usage_output import totals
 
 # The run's today at noon (tests/clock.py moves it with TEST_TODAY): both simulators are
 # built around the same moment, and the months asked for are complete ones before it.
@@ -97,7 +98,7 @@ def test_generator_properties(repos, skus, density, plan, seats, start, days, se
     span = (max(start, date(2025, 2, 10)), end)
     if span[0] > span[1]:
         return
-    text = "".join(usage_items_chunks(plan_, span, chunk_items=7))
+    text = "".join(usage_report_chunks(plan_, span, DOCUMENTED, chunk_items=7))
     data = json.loads(text, parse_float=Decimal)["usageItems"]
     gross = disc = net = Decimal(0)
     for item in data:
@@ -121,6 +122,6 @@ def test_generator_properties(repos, skus, density, plan, seats, start, days, se
     )
     # Asking for a sub-range yields exactly the same items for those days.
     mid = date.fromordinal((span[0].toordinal() + span[1].toordinal()) // 2)
-    part = json.loads("".join(usage_items_chunks(plan_, (mid, span[1]))))["usageItems"]
+    part = json.loads("".join(usage_report_chunks(plan_, (mid, span[1]), DOCUMENTED)))["usageItems"]
     whole = json.loads(text)["usageItems"]
     assert part == [i for i in whole if i["date"][:10] >= mid.isoformat()]
