@@ -26,14 +26,18 @@ class ControlError(Exception):
         self.status = status
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError) -> Response:
+def _error(exc: ControlError | actions.ActionError) -> Response:
     return json_response({"error": str(exc)}, exc.status)
 
 
-@bp.errorhandler(actions.ActionError)
-def _action_error(exc: actions.ActionError) -> Response:
-    return json_response({"error": str(exc)}, exc.status)
+def answer_errors_as_json(blueprint: Blueprint) -> None:
+    """A control blueprint's refusals (`ControlError`, `actions.ActionError`) as
+    ``{"error": ...}`` with their status."""
+    blueprint.register_error_handler(ControlError, _error)
+    blueprint.register_error_handler(actions.ActionError, _error)
+
+
+answer_errors_as_json(bp)
 
 
 def body() -> dict[str, Any]:

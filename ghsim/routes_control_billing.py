@@ -11,15 +11,13 @@ from flask.typing import ResponseReturnValue
 from ghsim.apiutil import json_response, state
 from ghsim.dialects import check_dialect
 from ghsim.models import Org
-from ghsim.routes_control import ControlError, body, find_org
+from ghsim.routes_control import ControlError, answer_errors_as_json, body, find_org
 from ghsim.spikes import Spike, SpikedPlan, SpikeError, parse_spike, spike_key
 
 bp = Blueprint("control_billing", __name__, url_prefix="/_sim")
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError) -> Response:
-    return json_response({"error": str(exc)}, exc.status)
+answer_errors_as_json(bp)
 
 
 def _switch(data: dict[str, Any], key: str) -> bool | None:

@@ -12,7 +12,14 @@ from ghsim import actions
 from ghsim.apiutil import json_response, state
 from ghsim.breakdown import GROUPS, Breakdown, breakdown_totals
 from ghsim.people import people_of
-from ghsim.routes_control import ControlError, body, find_installation, find_org, find_user
+from ghsim.routes_control import (
+    ControlError,
+    answer_errors_as_json,
+    body,
+    find_installation,
+    find_org,
+    find_user,
+)
 from ghsim.usage import visible_range
 from ghsim.usage_output import totals
 from ghsim.world import OrgSpec
@@ -20,14 +27,7 @@ from ghsim.world import OrgSpec
 bp = Blueprint("control_world", __name__, url_prefix="/_sim")
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError) -> Response:
-    return json_response({"error": str(exc)}, exc.status)
-
-
-@bp.errorhandler(actions.ActionError)
-def _action_error(exc: actions.ActionError) -> Response:
-    return json_response({"error": str(exc)}, exc.status)
+answer_errors_as_json(bp)
 
 
 # -- installations ---------------------------------------------------------------------
