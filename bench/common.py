@@ -8,12 +8,14 @@ billingdash_bench``, created and migrated if missing; ``sqlite:///...`` works to
 
 from __future__ import annotations
 
+import math
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -174,3 +176,22 @@ def peak_rss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stats(samples: list[float]) -> tuple[float, float]:
+    """Median and p95 of `samples`, in ms."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def timed(call: Callable[[], Any], runs: int) -> list[float]:
+    """Seconds each of `runs` calls took, after three untimed ones."""
+    for _ in range(3):  # warm caches (plans, templates, connection)
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples

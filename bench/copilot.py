@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import common
-from .dashboard_measure import stats, timed
+from .common import stats, timed
 
 LOGIN = "bench-copilot"
 GITHUB_ID = 7_990_016

@@ -24,7 +24,8 @@ from decimal import Decimal
 from typing import Any
 
 from . import common
-from .dashboard_measure import measure, pandas_vs_api, shared_cache_costs, stats, timed
+from .common import stats, timed
+from .dashboard_measure import measure, pandas_vs_api, shared_cache_costs
 from .dashboard_org import GITHUB_ID, LOGIN, bench_months, load_org, owner_client
 
 

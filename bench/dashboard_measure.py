@@ -5,31 +5,13 @@ cache's cost per hit and per build."""
 from __future__ import annotations
 
 import gzip
-import math
 import os
 import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
+from .common import stats, timed
 from .dashboard_org import bench_months, endpoint_urls, owner_client
-
-
-def stats(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def timed(call: Callable[[], Any], runs: int) -> list[float]:
-    for _ in range(3):  # warm caches (plans, templates, connection)
-        call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def measure(orgs: list[Any], runs: int, cold_runs: int) -> list[dict[str, Any]]:

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import math
-import statistics
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,23 +26,6 @@ MONTHS = 24
 GITHUB_ID = 7_880_000
 INSTALLATION_ID = 78_800_000
 DELIVERIES = 20_000
-
-
-def _stats(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def _timed(call: Callable[[], Any], runs: int) -> list[float]:
-    for _ in range(3):  # warm caches (plans, templates, connection)
-        call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def _months(n: int) -> list[date]:
@@ -228,9 +207,9 @@ def run(orgs: int = 500, runs: int = 30, reload: bool = False) -> dict[str, Any]
 
         with connection.execute_wrapper(count):
             body = client.get(url).content
-        samples = _timed(lambda url=url: client.get(url), runs)
+        samples = common.timed(lambda url=url: client.get(url), runs)
         result["endpoints"][name] = {
-            "stats": _stats(samples),
+            "stats": common.stats(samples),
             "queries": len(queries),
             "bytes": len(body),
             "gzip": len(gzip.compress(body)),
