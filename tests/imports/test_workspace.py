@@ -9,7 +9,7 @@ import pytest
 
 from accounts.models import Membership
 from tests.factories import InstallationFactory, MembershipFactory
-from tests.imports.api_helpers import signed_in, upload
+from tests.imports.api_helpers import csrf, signed_in, upload
 from tests.imports.conftest import DETAILED, csv_bytes, detailed_row
 from usage.imports.services import report_import_process
 from usage.models import DailyUsage, ReportImport, ReportItem
@@ -57,6 +57,9 @@ def test_an_unverified_upload_lives_in_the_uploaders_workspace(org, people, bill
         and "shown to you alone" in result
     )
     assert client.get(API).json()["workspace"] is True
+    # An import's page only shows: a POST is refused, not rendered.
+    page_url = f"/orgs/globex/imports/{made['id']}/"
+    assert client.post(page_url, HTTP_X_CSRFTOKEN=csrf(client)).status_code == 405
     # The verified owner does not see it, nor its data.
     olivia = signed_in(people["olivia"])
     assert olivia.get(API).json()["imports"] == []

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET
 
 from usage.imports.access import ImportScope, import_scope
 from usage.imports.kinds import kind_named
@@ -132,6 +133,7 @@ def org_imports(request: HttpRequest, login: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_GET
 def org_import(request: HttpRequest, login: str, pk: int) -> HttpResponse:
     scope = _scope(request, login)
     report_import = _one(scope, request.user, pk)
