@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from usage import periods
 from usage.collection import partitions
 from usage.collection.ingest_rows import ROW_COLUMNS, Rows, escape
 from usage.collection.versions import org_data_version_bump
@@ -69,9 +70,8 @@ class IngestResult:
 
 def month_bounds(period: date) -> tuple[date, date]:
     """First day of `period`'s month and of the next month."""
-    start = period.replace(day=1)
-    end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
-    return start, end
+    start = periods.month_start(period)
+    return start, periods.add_months(start, 1)
 
 
 def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
