@@ -62,6 +62,11 @@ class ReportImport(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} report {self.file_name} ({self.status})"
 
+    @property
+    def in_progress(self) -> bool:
+        """Queued, being read or being applied: no result to show yet."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.APPLYING)
+
 
 class ReportItem(models.Model):
     """One row of an imported usage report, with the dimensions only reports have:

@@ -146,11 +146,8 @@ def org_import(request: HttpRequest, login: str, pk: int) -> HttpResponse:
             "verified": scope.verified,
             "imp": report_import,
             "kind_label": kind.label if kind else report_import.kind,
-            "summary": None
-            if report_import.status in ("queued", "running", "applying")
-            else import_summary(report_import),
-            "running": report_import.status
-            in (ReportImport.Status.QUEUED, ReportImport.Status.RUNNING, "applying"),
+            "summary": None if report_import.in_progress else import_summary(report_import),
+            "running": report_import.in_progress,
         },
     )
 
