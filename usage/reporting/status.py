@@ -1,7 +1,6 @@
-"""The one source of truth for an organization's state: what the dashboard's header and
-banner, its empty states, the install wizard's progress step (through
-``progress.json``), the ``/orgs/`` overview's badge and next step, and the overview's
-totals all say about it.
+"""The one source of truth for an org's state: what the dashboard's header, banner and
+empty states, the wizard's progress step (``progress.json``), the ``/orgs/`` badge and
+next step (and ``/api/orgs/``) say about it.
 
 `org_status` returns an `OrgStatus` whose `state` is one of `OrgState` (the first that
 applies, in this order: the App cannot read the org, collection paused, not on the
