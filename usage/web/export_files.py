@@ -85,6 +85,7 @@ def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
             out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, or renamed)
                 dir=_folder(snap), prefix=_TMP, suffix=".csv", delete=False
             )
+            _stamp(out.name)
         except OSError:
             log.warning("cannot write the export cache in %s", _folder(snap), exc_info=True)
     try:
@@ -102,6 +103,7 @@ def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
             written, out = out, None
             try:
                 written.close()
+                _stamp(written.name)
                 os.replace(written.name, _path(snap, key))
                 prune(snap)
             except OSError:
@@ -113,6 +115,13 @@ def tee(snap: Snapshot, key: str, chunks: Iterator[str]) -> Iterator[bytes]:
             close()
         if out is not None:
             _discard(out)
+
+
+def _stamp(name: str) -> None:
+    """A file's age is measured on the clock that reads it (`time.time()`), not the
+    file system's: set its modification time from that clock."""
+    now = time.time()
+    os.utime(name, (now, now))
 
 
 def _discard(out: IO[bytes]) -> None:
