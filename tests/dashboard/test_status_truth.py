@@ -25,7 +25,8 @@ from usage.collection.collect import org_collect_due
 from usage.collection.services import org_backfill_start, run_enqueue
 from usage.models import CollectionRun
 from usage.reporting.formatting import money
-from usage.reporting.status import OrgState, org_status
+from usage.reporting.states import OrgState
+from usage.reporting.status import org_status
 
 from .conftest import collect, join, mirror
 

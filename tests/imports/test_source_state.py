@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.imports.conftest import DETAILED, csv_bytes, detailed_row, run_import
-from usage.reporting.status import OrgState, org_status
+from usage.reporting.states import OrgState
+from usage.reporting.status import org_status
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -29,56 +28,7 @@ from usage.collection.selectors import collection_progress_of, org_usage_availab
 from usage.collection.sources import OWNER_TOKEN, USER_TOKEN, reports_source_of, reports_words
 from usage.models import CollectionRun, OrgCollectionState
 from usage.reporting.reports import org_has_data
-
-
-class OrgState(StrEnum):
-    NOT_INSTALLED = "not_installed"
-    UNINSTALLED = "uninstalled"
-    SUSPENDED = "suspended"
-    PERMISSIONS_MISSING = "permissions_missing"
-    NEEDS_ATTENTION = "needs_attention"
-    PAUSED = "paused"
-    NOT_ENHANCED = "not_enhanced"
-    GITHUB_FAILING = "github_failing"
-    COLLECTING_BACKFILL = "collecting_backfill"
-    REFRESHING = "refreshing"
-    GAVE_UP = "gave_up"
-    NO_DATA_YET = "no_data_yet"
-    NO_USAGE = "no_usage"
-    FROM_REPORTS = "from_reports"
-    UP_TO_DATE = "up_to_date"
-
-
-_FROM_INSTALLATION = {
-    "not_installed": OrgState.NOT_INSTALLED,
-    "uninstalled": OrgState.UNINSTALLED,
-    "suspended": OrgState.SUSPENDED,
-    "missing_permission": OrgState.PERMISSIONS_MISSING,
-    "needs_attention": OrgState.NEEDS_ATTENTION,
-}
-# The App can no longer read these orgs: their figures are old and stay out of the
-# overview's totals (an org the App was never on keeps whatever another source gives).
-BLOCKED = frozenset(_FROM_INSTALLATION.values()) - {OrgState.NOT_INSTALLED}
-# Nothing flows and a person must act (on GitHub or at billingdash's staff).
-STOPPED = BLOCKED | {OrgState.NOT_INSTALLED, OrgState.PAUSED, OrgState.NOT_ENHANCED}
-
-_BADGES: dict[OrgState, tuple[str, str]] = {
-    OrgState.NOT_INSTALLED: ("App not installed", "warn"),
-    OrgState.UNINSTALLED: ("App uninstalled", "bad"),
-    OrgState.SUSPENDED: ("App suspended", "bad"),
-    OrgState.PERMISSIONS_MISSING: ("Permission missing", "bad"),
-    OrgState.NEEDS_ATTENTION: ("App needs attention", "bad"),
-    OrgState.PAUSED: ("Collection paused", "warn"),
-    OrgState.NOT_ENHANCED: ("Not on enhanced billing", "bad"),
-    OrgState.GITHUB_FAILING: ("GitHub not answering", "warn"),
-    OrgState.COLLECTING_BACKFILL: ("Collecting", ""),
-    OrgState.REFRESHING: ("Refreshing", ""),
-    OrgState.GAVE_UP: ("Last collection failed", "bad"),
-    OrgState.NO_DATA_YET: ("Not collected yet", ""),
-    OrgState.NO_USAGE: ("No usage yet", "ok"),
-    OrgState.FROM_REPORTS: ("From uploaded reports", "ok"),
-    OrgState.UP_TO_DATE: ("Up to date", "ok"),
-}
+from usage.reporting.states import BADGES, BLOCKED, FROM_INSTALLATION, STOPPED, OrgState
 
 
 @dataclass
@@ -108,11 +58,11 @@ class OrgStatus:
 
     @property
     def badge(self) -> str:
-        return _BADGES[self.state][0]
+        return BADGES[self.state][0]
 
     @property
     def tone(self) -> str:
-        return _BADGES[self.state][1]
+        return BADGES[self.state][1]
 
     @property
     def blocked(self) -> bool:
@@ -309,7 +259,7 @@ def org_status(
             status.next_url = reverse("org_imports", args=[org.login])
             status.next_label = "Upload a usage report"
             return status
-        status.state = _FROM_INSTALLATION.get(installation.state, OrgState.NEEDS_ATTENTION)
+        status.state = FROM_INSTALLATION.get(installation.state, OrgState.NEEDS_ATTENTION)
         _blocked(status, org, owner)
         return status
     if org.collection_paused:

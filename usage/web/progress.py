@@ -34,7 +34,7 @@ def org_progress(request: HttpRequest, login: str) -> JsonResponse:
     installation_id, settings_url}, status: {state, badge, tone, sentence, next_step,
     next_url, next_label, detail, retry_at, attempt}}``. ``finished`` is false until a
     backfill started and nothing is queued or running; ``has_data``: a collection
-    succeeded; ``status.state`` is one of `usage.reporting.status.OrgState`."""
+    succeeded; ``status.state`` is one of `usage.reporting.states.OrgState`."""
     organization = get_org_for_billing(user=request.user, login=login)
     membership = getattr(organization, "membership", None)
     status = org_status(organization, role=membership.role if membership else None)
