@@ -4,6 +4,7 @@ exact totals), memberships and users (JSON, no auth; see README.md)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
@@ -83,13 +84,18 @@ def approve_install_request(req_id: int) -> ResponseReturnValue:
 
 
 # -- orgs, memberships, users -----------------------------------------------------------
+def _new_login(data: dict[str, Any]) -> str:
+    login = str(data.get("login") or "")
+    if not login:
+        raise ControlError("login is required")
+    return login
+
+
 @bp.post("/orgs")
 def create_org() -> ResponseReturnValue:
     data = body()
     st = state()
-    login = str(data.get("login") or "")
-    if not login:
-        raise ControlError("login is required")
+    login = _new_login(data)
     with st.lock:
         if st.org(login) is not None:
             raise ControlError(f"{login} exists", 409)
@@ -195,9 +201,7 @@ def delete_membership(org_login: str, user_login: str) -> ResponseReturnValue:
 def create_user() -> ResponseReturnValue:
     data = body()
     st = state()
-    login = str(data.get("login") or "")
-    if not login:
-        raise ControlError("login is required")
+    login = _new_login(data)
     with st.lock:
         if st.user(login) is not None:
             raise ControlError(f"{login} exists", 409)
