@@ -186,9 +186,36 @@ def test_amounts_finer_than_the_columns_roll_up_as_stored():
             period=OCT,
             items=[item(1, netAmount=tiny, discountAmount=tiny) for _ in range(3)],
         )
-    assert any("GROUPING SETS" in q["sql"] for q in queries)  # the database sums
+    assert not any("GROUPING SETS" in q["sql"] for q in queries)  # rounded, then summed
     _assert_rollups_match_items(org)
     assert DailyUsage.objects.get(organization=org).net_amount == 0
+
+
+@exact_sums
+def test_long_floats_are_rounded_as_the_database_rounds_them():
+    """GitHub's binary floats have more places than the columns: each is rounded as
+    PostgreSQL stores it (half away from zero) before the rollups add it, ties included,
+    so the rollups summed while loading are the stored items' sums."""
+    org = OrganizationFactory()
+    amounts = [
+        Decimal("0.036000000000000004"),
+        Decimal("0.00000000005"),  # a tie: up
+        Decimal("-0.00000000005"),  # a tie below zero: down
+        Decimal("1.23456789015E-3"),
+        Decimal("2.5E-11"),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        month_replace(
+            organization_id=org.pk,
+            period=OCT,
+            items=[item(1, netAmount=a, grossAmount=a, quantity=a) for a in amounts],
+        )
+    assert not any("GROUPING SETS" in q["sql"] for q in queries)
+    stored = sorted(UsageItem.objects.filter(organization=org).values_list("net_amount", flat=True))
+    assert stored == sorted(
+        Decimal(x) for x in ("0.0360000000", "0.0000000001", "-0.0000000001", "0.0012345679", "0")
+    )
+    _assert_rollups_match_items(org)
 
 
 class _Batched:

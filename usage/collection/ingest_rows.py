@@ -8,9 +8,10 @@ identifiers (`usage.vocabulary`): "Actions"/"actions", "Actions Linux"/"actions_
 and "Minutes"/"minutes" are one product, SKU and unit. The work is done once per group
 (a day, product, SKU and unit as GitHub spelled them), never per item. On the COPY path
 it also sums the month's rollups (by day, product, SKU and unit type; by repository,
-product and SKU, as stored) with exact `Decimal` arithmetic, and says whether those
-sums are exactly what the database would compute from the stored items
-(`Rows.sums_exact`).
+product and SKU, as stored) with exact `Decimal` arithmetic, amounts finer than the
+columns' 10 decimal places rounded first as the database stores them (GitHub's binary
+floats), and says whether those sums are exactly what the database would compute from
+the stored items (`Rows.sums_exact`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _SUM_CONTEXT = decimal.Context(
     prec=80, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[], flags=[]
 )
 _COLUMN_EXPONENT = -10
+_STORED_STEP = Decimal(1).scaleb(_COLUMN_EXPONENT)
+# Rounding to the columns' places (flags never read), half away from zero as PostgreSQL.
+_ROUNDING = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP, traps=[])
 _ZEROS = (Decimal(0),) * 4
 # Text COPY: these characters must be escaped in a field.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -55,6 +59,25 @@ ROW_COLUMNS = (
     *("quantity", "price_per_unit", "gross_amount", "discount_amount", "net_amount"),
     *("repository", "extra"),
 )
+
+
+def as_stored(value: Any, text: str) -> tuple[Any, str]:
+    """A number and its text as the columns store it: rounded to their 10 decimal
+    places, half away from zero as PostgreSQL rounds. GitHub's binary floats
+    ("0.036000000000000004") have more; rounding them here makes the rollups summed
+    while loading the sums of what is stored. `text` is ``str(value)``."""
+    if type(value) is not Decimal:
+        return value, text
+    if "E" not in text:
+        dot = text.find(".")
+        if dot < 0 or len(text) - dot <= 1 - _COLUMN_EXPONENT:
+            return value, text
+    elif not value.is_finite() or value.as_tuple().exponent >= _COLUMN_EXPONENT:
+        return value, text
+    # Its own context: this rounding is wanted, not a sum's (whose Inexact flag counts).
+    rounded = value.quantize(_STORED_STEP, context=_ROUNDING)
+    # Too many digits even for that context: left as is, the database refuses it.
+    return (rounded, str(rounded)) if rounded.is_finite() else (value, text)
 
 
 def escape(value: Any) -> str:
@@ -227,6 +250,25 @@ class Rows:
                         self.count = count
                         self._slow(item)  # raises, saying what is wrong
                         raise self.fail("invalid")
+                    qt, pt, gt, dt, nt = str(q), str(p), str(g), str(d), str(n)
+                    # Longer than "0.0080000000", or an exponent: maybe finer than stored.
+                    if (
+                        len(qt) > 12
+                        or len(gt) > 12
+                        or len(nt) > 12
+                        or len(pt) > 12
+                        or len(dt) > 12
+                        or "E" in qt
+                        or "E" in gt
+                        or "E" in nt
+                        or "E" in pt
+                        or "E" in dt
+                    ):
+                        q, qt = as_stored(q, qt)
+                        p, pt = as_stored(p, pt)
+                        g, gt = as_stored(g, gt)
+                        d, dt = as_stored(d, dt)
+                        n, nt = as_stored(n, nt)
                     day_sums[0] += q
                     day_sums[1] += g
                     day_sums[2] += d
@@ -237,7 +279,7 @@ class Rows:
                     repo_sums[2] += d
                     repo_sums[3] += n
                     repo_sums[4] += 1
-                    fields = (day_sums[5], str(q), str(p), str(g), str(d), str(n), repo_sums[5])
+                    fields = (day_sums[5], qt, pt, gt, dt, nt, repo_sums[5])
                     if (
                         len(item) == 11
                         and "organizationName" in item
