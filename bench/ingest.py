@@ -114,12 +114,8 @@ def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     from django.db import transaction
 
     from billingdash import github
-    from usage.collection.ingest import (
-        ITEM_DEFAULTS,
-        _copy_rollups,
-        _load_postgresql,
-        month_bounds,
-    )
+    from usage.collection import bulk_load
+    from usage.collection.ingest import ITEM_DEFAULTS, _replace_postgresql, month_bounds
     from usage.collection.ingest_rows import Rows
 
     rows = Rows(org_id, period, lambda: None, ITEM_DEFAULTS)
@@ -128,9 +124,14 @@ def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     start, end = month_bounds(period)
     common.vacuum(*USAGE_TABLES)
     started = time.perf_counter()
-    with transaction.atomic():
-        _load_postgresql(org_id, start, end, chunks)
-        _copy_rollups(rows, start)
+    staged: list[str] = []
+    try:
+        with transaction.atomic():
+            _replace_postgresql(rows, start, end, chunks, staged)
+    except BaseException:
+        for table in staged:
+            bulk_load.staging_discard(table)
+        raise
     return time.perf_counter() - started
 
 

@@ -4,20 +4,24 @@ Items stream in from `billingdash.github.iter_billing_usage` (exact `int`/`Decim
 numbers, in batches of a few thousand when the stream offers ``batches()``) and go
 straight to the database without ever becoming model objects: PostgreSQL gets a
 ``COPY usage_usageitem FROM STDIN`` (psycopg 3), SQLite an ``executemany`` in chunks;
-a large month (`usage.collection.partitions`) is copied into a new table of its own,
-indexed in bulk and swapped in for the old partition instead. The rollups the
+a large month (`usage.collection.partitions`) is copied into a new table of its own by
+two connections side by side, indexed in bulk there (`usage.collection.bulk_load`) and
+swapped in for the old partition instead. The rollups the
 dashboard reads (`DailyUsage`, `MonthlyRepositoryUsage`) are replaced for that month
 in the same transaction, so the new month (items and rollups) appears at once, and
 anything that fails, a malformed item halfway through included, leaves the previous
 month exactly as it was.
 
-On PostgreSQL the rollups are summed while the items stream (exact `Decimal` sums,
-so the database, which is the bottleneck, does not scan the month again) and copied
-in; if any amount has more than the columns' 10 decimal places (the database would
-round each item before summing) they are computed with ``INSERT ... SELECT ... GROUP
-BY GROUPING SETS`` instead, as on SQLite. Validating the items, formatting their rows
-and summing the rollups on the way is `usage.ingest_rows`; this module is the database
-side (delete, COPY or INSERT, rollups) and the transaction around it.
+On PostgreSQL the rollups are summed while the items stream (exact `Decimal` sums of
+the amounts as stored, GitHub's long binary floats rounded to the columns' 10 decimal
+places first) and copied in, so the database, the resource every worker shares, does
+not scan the month again (measured: its GROUPING SETS over a million items cost more
+than the index builds it ran beside). Were a sum not exact (more digits than its
+context holds) they are computed with ``INSERT ... SELECT ... GROUP BY GROUPING SETS``
+instead, as on SQLite. Validating the
+items, formatting their rows and summing the rollups on the way is `usage.ingest_rows`;
+this module is the database side (delete, COPY or INSERT, rollups) and the transaction
+around it.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from usage import periods
-from usage.collection import partitions
+from usage.collection import bulk_load, partitions
 from usage.collection.ingest_rows import ROW_COLUMNS, Rows, escape
 from usage.collection.versions import org_data_version_bump
 from usage.models import DailyUsage, MonthlyRepositoryUsage, UsageItem
@@ -93,19 +97,43 @@ def _copy(cursor: Any, table: str, columns: Iterable[str], chunks: Iterable[str]
             copy.write(chunk)
 
 
-def _load_postgresql(organization_id: int, start: date, end: date, chunks: Iterable[str]) -> None:
-    """Delete the month's items and rollups and COPY the items in: into the items table,
-    or, for a large month, into a table of its own that then takes the old one's place
-    (`usage.collection.partitions`)."""
-    with connection.cursor() as cursor:
-        if partitions.wanted(organization_id, start, end):
-            _delete_month(organization_id, start, end, items=False)
-            staging = partitions.create_staging(organization_id, start, end)
-            _copy(cursor, staging, ITEM_COLUMNS, chunks)
-            partitions.swap(organization_id, start, end, staging)
-        else:
-            _delete_month(organization_id, start, end)
+def _replace_postgresql(
+    rows: Rows, start: date, end: date, chunks: Iterable[str], staged: list[str]
+) -> None:
+    """Delete the month's items and rollups, COPY the items in (`chunks`, made by
+    `rows`, which sums the rollups on the way) and then the rollups: into the items
+    table, or, for a large month, into a table of its own loaded and indexed on other
+    connections while the rollups are written here, then swapped in
+    (`usage.collection.bulk_load`, `usage.collection.partitions`). The staging table's
+    name is appended to `staged` (the caller drops it if its transaction does not
+    commit)."""
+    org = rows.org
+    if not partitions.wanted(org, start, end):
+        _delete_month(org, start, end)
+        with connection.cursor() as cursor:
             _copy(cursor, ITEM_TABLE, ITEM_COLUMNS, chunks)
+        _write_rollups(rows, start, end)
+        return
+    _delete_month(org, start, end, items=False)
+    month = bulk_load.month_load(org, start, end, ITEM_COLUMNS, chunks)
+    staged.append(month.table)
+    try:  # the rollups while the indexes build
+        if rows.sums_exact():
+            _copy_rollups(rows, start)
+        else:  # from the new rows, as stored (committed: this connection reads them)
+            _rollups(org, start, end, table=month.table)
+        month.wait()
+    finally:
+        month.join()
+    partitions.swap(org, start, end, month.table)
+
+
+def _write_rollups(rows: Rows, start: date, end: date) -> None:
+    """The month's rollups, as summed while streaming when exact, else from the items."""
+    if rows.sums_exact():
+        _copy_rollups(rows, start)
+    else:
+        _rollups(rows.org, start, end)
 
 
 def _copy_rollups(rows: Rows, start: date) -> None:
@@ -151,23 +179,28 @@ _REPO_SQL = (
     f"{_ROLLUP_COLUMNS}) SELECT organization_id, %s, repository, product, sku, {_SUMS} "
     f"FROM {ITEM_TABLE} WHERE {_IN_MONTH} GROUP BY organization_id, repository, product, sku"
 )
-# PostgreSQL: both rollups from one scan of the month (GROUPING SETS), one statement.
-_BOTH_SQL = (
-    "WITH g AS MATERIALIZED (SELECT GROUPING(date) AS by_repo, date, repository, product, "  # noqa: S608
-    f"sku, unit_type, SUM(quantity) AS q, SUM(gross_amount) AS ga, "
-    f"SUM(discount_amount) AS da, SUM(net_amount) AS na, COUNT(*) AS c FROM {ITEM_TABLE} "
-    f"WHERE {_IN_MONTH} GROUP BY GROUPING SETS ((date, product, sku, unit_type), "
-    "(repository, product, sku))), "
-    f"daily AS (INSERT INTO {DAILY_TABLE} (organization_id, date, product, sku, unit_type, "
-    f"{_ROLLUP_COLUMNS}) SELECT %s, date, product, sku, unit_type, q, ga, da, na, c "
-    "FROM g WHERE by_repo = 0) "
-    f"INSERT INTO {REPO_TABLE} (organization_id, month, repository, product, sku, "
-    f"{_ROLLUP_COLUMNS}) SELECT %s, %s, repository, product, sku, q, ga, da, na, c "
-    "FROM g WHERE by_repo = 1"
-)
 
 
-def _rollups(organization_id: int, start: date, end: date) -> None:
+def _both_sql(table: str) -> str:
+    """PostgreSQL: both rollups from one scan of the month in `table` (GROUPING SETS)."""
+    return (
+        "WITH g AS MATERIALIZED (SELECT GROUPING(date) AS by_repo, date, repository, "  # noqa: S608
+        "product, sku, unit_type, SUM(quantity) AS q, SUM(gross_amount) AS ga, "
+        f"SUM(discount_amount) AS da, SUM(net_amount) AS na, COUNT(*) AS c FROM {table} "
+        f"WHERE {_IN_MONTH} GROUP BY GROUPING SETS ((date, product, sku, unit_type), "
+        "(repository, product, sku))), "
+        f"daily AS (INSERT INTO {DAILY_TABLE} (organization_id, date, product, sku, unit_type, "
+        f"{_ROLLUP_COLUMNS}) SELECT %s, date, product, sku, unit_type, q, ga, da, na, c "
+        "FROM g WHERE by_repo = 0) "
+        f"INSERT INTO {REPO_TABLE} (organization_id, month, repository, product, sku, "
+        f"{_ROLLUP_COLUMNS}) SELECT %s, %s, repository, product, sku, q, ga, da, na, c "
+        "FROM g WHERE by_repo = 1"
+    )
+
+
+def _rollups(organization_id: int, start: date, end: date, table: str = ITEM_TABLE) -> None:
+    """The month's rollups computed by the database from its stored items (in `table`:
+    the items table, or a large month's new table before it is swapped in)."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(_DAILY_SQL, [organization_id, start, end])
@@ -177,9 +210,8 @@ def _rollups(organization_id: int, start: date, end: date) -> None:
         # would sort a million). The rollups have few groups: hash them.
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(
-            _BOTH_SQL, [organization_id, start, end, organization_id, organization_id, start]
-        )
+        params = [organization_id, start, end, organization_id, organization_id, start]
+        cursor.execute(_both_sql(table), params)
         cursor.execute("SET LOCAL enable_sort TO DEFAULT")
         cursor.execute("SET LOCAL work_mem TO DEFAULT")
 
@@ -213,20 +245,24 @@ def month_replace(
     (record the run as succeeded together with its data). Any exception rolls back."""
     start, end = month_bounds(period)
     rows = Rows(organization_id, start, check, ITEM_DEFAULTS)
-    with transaction.atomic():
-        if connection.vendor != "postgresql":
-            _delete_month(organization_id, start, end)
-            _load_sqlite(rows, items)
-            _rollups(organization_id, start, end)
-        else:
-            _load_postgresql(organization_id, start, end, rows.copy_text(_batches(items)))
-            if rows.sums_exact():
-                _copy_rollups(rows, start)
-            else:
+    staged: list[str] = []
+    try:
+        with transaction.atomic():
+            if connection.vendor != "postgresql":
+                _delete_month(organization_id, start, end)
+                _load_sqlite(rows, items)
                 _rollups(organization_id, start, end)
-        org_data_version_bump(organization=organization_id)
-        check()
-        result = IngestResult(items=rows.count)
-        if before_commit is not None:
-            before_commit(result)
+            else:
+                chunks = rows.copy_text(_batches(items))
+                _replace_postgresql(rows, start, end, chunks, staged)
+            org_data_version_bump(organization=organization_id)
+            check()
+            result = IngestResult(items=rows.count)
+            if before_commit is not None:
+                before_commit(result)
+    except BaseException:
+        # A large month's table was committed on its own connection: not attached now.
+        for table in staged:
+            bulk_load.staging_discard(table)
+        raise
     return result

@@ -8,10 +8,11 @@ date: `usage_usageitem_o<id>_<yyyymm>`, plus a default for rows written otherwis
 
 A month replace of such an org copies the items into a new table that has no index yet
 (COPY at a bare table's speed), with a CHECK constraint that is the partition's bounds
-(so attaching it scans nothing), builds its indexes in bulk, then drops the month's old
-partition and attaches the new one. All of it in the caller's transaction: a failure
-leaves the old partition as it was; readers of the org see the old month until the
-commit (from the swap on they wait for it, a few milliseconds), never half of one.
+(so attaching it scans nothing), builds its indexes in bulk (both outside the caller's
+transaction, on connections of their own: `usage.collection.bulk_load`), then, in the
+caller's transaction, drops the month's old partition and attaches the new one: a
+failure leaves the old partition as it was; readers of the org see the old month until
+the commit (from the swap on they wait for it, a few milliseconds), never half of one.
 
 Promoting an org (its first large month) moves its rows out of the default partition,
 and attaching its partition scans the default partition once (PostgreSQL checks it
@@ -76,30 +77,40 @@ def wanted(organization_id: int, start: date, end: date) -> bool:
     return (stored or 0) >= PARTITION_MIN_ITEMS
 
 
-def create_staging(organization_id: int, start: date, end: date) -> str:
-    """A new empty table for the month, no index, constrained to its bounds; returns
-    its name."""
-    staging = f"{month_table(organization_id, start)}_new"
+# The parent's indexes (migration 0011), built on a month's table before it is attached
+# so that attaching adopts them. The (organization, repository, date) index costs about
+# as much as the other two together.
+INDEXES = (
+    "(organization_id, repository, date)",
+    "(organization_id, date)",
+    "(id)",
+)
+
+
+def index_groups(connections: int) -> list[tuple[str, ...]]:
+    """`INDEXES` shared out among `connections` that build them side by side: the
+    costliest alone, the rest together."""
+    if connections <= 1:
+        return [INDEXES]
+    return [INDEXES[:1], INDEXES[1:], *([()] * (connections - 2))]
+
+
+def staging_ddl(organization_id: int, start: date, end: date, table: str) -> str:
+    """CREATE TABLE for a new month's table: the items' columns, no index, constrained
+    to the month's bounds (so attaching it scans nothing)."""
     org, first, after = int(organization_id), start.isoformat(), end.isoformat()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE {staging} (LIKE {ITEM_TABLE} INCLUDING DEFAULTS, "
-            f"CHECK (organization_id = {org} AND date >= '{first}' AND date < '{after}'))"
-        )
-    return staging
+    return (
+        f"CREATE TABLE {table} (LIKE {ITEM_TABLE} INCLUDING DEFAULTS, "
+        f"CHECK (organization_id = {org} AND date >= '{first}' AND date < '{after}'))"
+    )
 
 
 def swap(organization_id: int, start: date, end: date, staging: str) -> None:
-    """Index the loaded `staging` table in bulk and put it in place of the month."""
+    """Put the loaded and indexed `staging` table in place of the month (in the
+    caller's transaction)."""
     org, first, after = int(organization_id), start.isoformat(), end.isoformat()
     parent, final = org_table(org), month_table(org, start)
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
-        # The parent's indexes, so that attaching adopts these instead of building.
-        cursor.execute(f"CREATE INDEX ON {staging} (organization_id, date)")
-        cursor.execute(f"CREATE INDEX ON {staging} (organization_id, repository, date)")
-        cursor.execute(f"CREATE INDEX ON {staging} (id)")
-        cursor.execute("SET LOCAL maintenance_work_mem TO DEFAULT")
         if not _exists(cursor, parent):
             _promote(cursor, org, first, after)
         if _exists(cursor, final):
