@@ -81,6 +81,12 @@ class OrgStatus:
         return self.state not in STOPPED
 
     @property
+    def refresh_offered(self) -> bool:
+        """The dashboard offers "Refresh now": the org is collected, and GitHub is not
+        being retried already (a refresh would only wait for the same retry)."""
+        return self.collectable and self.state != OrgState.GITHUB_FAILING
+
+    @property
     def running(self) -> bool:
         return bool(self.progress.get("running"))
 
