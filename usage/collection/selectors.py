@@ -118,8 +118,8 @@ def newest_per_org(
     (none when no org is asked)."""
     if not organization_ids:
         return {}
-    first = rows.filter(organization=OuterRef("pk")).order_by(*order).values("pk")[:1]
-    firsts = Organization.objects.filter(pk__in=organization_ids).values(first=Subquery(first))
+    newest = rows.filter(organization=OuterRef("pk")).order_by(*order).values("pk")[:1]
+    firsts = Organization.objects.filter(pk__in=organization_ids).values(first=Subquery(newest))
     return {row.organization_id: row for row in rows.filter(pk__in=firsts)}
 
 
@@ -129,28 +129,15 @@ def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
     or running. A month counts as done when a run of it succeeded since the backfill
     started (whatever triggered it) or it was already final then."""
     state = OrgCollectionState.objects.filter(organization=organization).first()
-    return collection_progress_of(organization=organization, state=state)
-
-
-def collection_progress_of(
-    *,
-    organization: Organization,
-    state: OrgCollectionState | None,
-    known: tuple[bool, CollectionRun | None] | None = None,
-) -> dict[str, Any]:
-    """`org_collection_progress` from the org's collection state, already read, and
-    (`known`) whether a run is queued or running and the last successful run, when the
-    caller has read them too."""
-    if known is None:
-        active = CollectionRun.objects.filter(
-            organization=organization, state__in=CollectionRun.ACTIVE_STATES
-        )
-        running, last = active.exists(), org_last_collection(organization=organization)
-    else:
-        running, last = known
+    active = CollectionRun.objects.filter(
+        organization=organization, state__in=CollectionRun.ACTIVE_STATES
+    )
     recent = orgs_backfill_runs(states=[state] if state is not None else [])
     return progress_from(
-        state=state, running=running, last=last, recent=recent.get(organization.pk, [])
+        state=state,
+        running=active.exists(),
+        last=org_last_collection(organization=organization),
+        recent=recent.get(organization.pk, []),
     )
 
 
@@ -182,7 +169,7 @@ def progress_from(
     last: CollectionRun | None,
     recent: Iterable[CollectionRun],
 ) -> dict[str, Any]:
-    """`collection_progress_of` from what it reads: whether a run is queued or running,
+    """`org_collection_progress` from what it reads: whether a run is queued or running,
     the last successful run, and the backfill's runs (`orgs_backfill_runs`)."""
     progress: dict[str, Any] = {
         "months_total": 0,
