@@ -8,6 +8,8 @@ who the organization's owners are (so a billing manager knows whom to ask).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,7 +18,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.installations.retention import org_data_deletion_date
+from accounts.installations.retention import deletion_date_of
 from accounts.models import AuditEvent, Installation, Organization, User, grants_billing
 from accounts.tokens import GitHubAuthorizationLost, with_user_token
 from billingdash import github
@@ -53,10 +55,9 @@ def installation_settings_url(organization: Organization, installation_id: int) 
     )
 
 
-def _current(organization: Organization) -> Installation | None:
-    """The installation that decides: a readable one, else the newest live one, else the
-    newest uninstalled one."""
-    installations = list(organization.installations.order_by("-updated_at", "-pk"))
+def _current(installations: Sequence[Installation]) -> Installation | None:
+    """The installation that decides (of the org's, newest first): a readable one, else
+    the newest live one, else the newest uninstalled one."""
     for inst in installations:
         if inst.can_read_billing:
             return inst
@@ -68,22 +69,27 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "j F Y") if moment else "recently"
 
 
-def _uninstalled_by(inst: Installation) -> str:
-    event = (
-        AuditEvent.objects.filter(
-            action="installation.removed", details__installation_id=inst.installation_id
-        )
-        .order_by("-at")
-        .first()
-    )
-    if event is None or not event.details.get("sender"):
-        return ""
-    return f" by {event.details['sender']}"
+def _removed_by(installations: Iterable[Installation]) -> dict[int, str]:
+    """Who uninstalled each installation (GitHub's sender in the newest audit event of
+    its removal; "" when not known), by installation id."""
+    ids = [inst.installation_id for inst in installations]
+    if not ids:
+        return {}
+    events = AuditEvent.objects.filter(
+        action="installation.removed", details__installation_id__in=ids
+    ).order_by("-at")
+    senders: dict[int, str] = {}
+    for event in events:
+        senders.setdefault(event.details.get("installation_id"), event.details.get("sender") or "")
+    return senders
 
 
-def installation_status(*, organization: Organization) -> InstallationStatus:
-    """Our App on `organization`, in words."""
-    inst = _current(organization)
+def _status_of(
+    organization: Organization,
+    inst: Installation | None,
+    installations: Sequence[Installation],
+    removed_by: dict[int, str],
+) -> InstallationStatus:
     login = organization.login
     if inst is None:
         words = f"The billingdash App is not installed on {login}."
@@ -95,12 +101,13 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
             "active", f"Installed on {login}: billingdash reads its billing usage.", iid, url
         )
     if state == Installation.State.DELETED:
+        sender = removed_by.get(iid, "")
         words = (
             f"The billingdash App was uninstalled from {login} on {_when(inst.deleted_at)}"
-            f"{_uninstalled_by(inst)}, so billingdash can no longer read its billing. "
-            "An owner must install it again."
+            f"{f' by {sender}' if sender else ''}, so billingdash can no longer read its "
+            "billing. An owner must install it again."
         )
-        due = org_data_deletion_date(organization=organization)
+        due = deletion_date_of(installations)
         if due is not None:
             words += (
                 f" billingdash deletes the billing data it keeps of {login} on "
@@ -123,6 +130,29 @@ def installation_status(*, organization: Organization) -> InstallationStatus:
     reason = inst.state_reason or "GitHub refused to let the App read billing."
     words = f"The App on {login} needs attention: {reason}"
     return InstallationStatus("needs_attention", words, iid, url)
+
+
+def installation_statuses(
+    *, organizations: Sequence[Organization]
+) -> dict[int, InstallationStatus]:
+    """`installation_status` of each organization, by pk, in two queries at most."""
+    installations: dict[int, list[Installation]] = defaultdict(list)
+    read = Installation.objects.filter(organization__in=[org.pk for org in organizations])
+    for inst in read.order_by("-updated_at", "-pk"):
+        installations[inst.organization_id].append(inst)
+    current = {org.pk: _current(installations[org.pk]) for org in organizations}
+    removed_by = _removed_by(
+        i for i in current.values() if i is not None and i.state == Installation.State.DELETED
+    )
+    return {
+        org.pk: _status_of(org, current[org.pk], installations[org.pk], removed_by)
+        for org in organizations
+    }
+
+
+def installation_status(*, organization: Organization) -> InstallationStatus:
+    """Our App on `organization`, in words."""
+    return installation_statuses(organizations=[organization])[organization.pk]
 
 
 # --- owners -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -47,7 +48,11 @@ def _live_installations() -> Exists:
 def org_data_deletion_due(*, organization: Organization) -> datetime | None:
     """When the organization's data will be deleted: the last uninstall plus the
     retention, or None while an installation is live (or none was ever made)."""
-    installations = list(organization.installations.all())
+    return deletion_due_of(list(organization.installations.all()))
+
+
+def deletion_due_of(installations: Sequence[Installation]) -> datetime | None:
+    """`org_data_deletion_due` from the organization's installations, already read."""
     if not installations or any(i.state != Installation.State.DELETED for i in installations):
         return None
     uninstalled = [i.deleted_at or i.updated_at for i in installations]
@@ -56,7 +61,12 @@ def org_data_deletion_due(*, organization: Organization) -> datetime | None:
 
 def org_data_deletion_date(*, organization: Organization) -> date | None:
     """The day (local time) `org_data_deletion_due` falls on."""
-    due = org_data_deletion_due(organization=organization)
+    return deletion_date_of(list(organization.installations.all()))
+
+
+def deletion_date_of(installations: Sequence[Installation]) -> date | None:
+    """`org_data_deletion_date` from the organization's installations, already read."""
+    due = deletion_due_of(installations)
     return timezone.localtime(due).date() if due is not None else None
 
 

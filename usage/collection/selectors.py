@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from datetime import date
-from typing import Any
+from functools import reduce
+from operator import or_
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import BILLING_PERMISSION, BILLING_READABLE, Installation, Organization
 from usage import periods
 from usage.models import CollectionRun, EndpointAvailability, OrgCollectionState
+
+M = TypeVar("M", bound=Model)
 
 
 def _readable_installations() -> Q:
@@ -55,11 +60,21 @@ def org_usage_availability(*, organization: Organization) -> EndpointAvailabilit
     `detail` (GitHub's message), `missing_permission` (GitHub's
     ``x-accepted-github-permissions``), `checked_at` and `next_check_at` (when it is
     asked again)."""
-    return EndpointAvailability.objects.filter(
-        organization=organization,
+    return orgs_usage_availability(organization_ids=[organization.pk]).get(organization.pk)
+
+
+def orgs_usage_availability(
+    *, organization_ids: Collection[int]
+) -> dict[int, EndpointAvailability]:
+    """`org_usage_availability` of each org that has one, by org pk, in one query."""
+    if not organization_ids:
+        return {}
+    refusals = EndpointAvailability.objects.filter(
+        organization_id__in=organization_ids,
         endpoint=EndpointAvailability.Endpoint.USAGE,
         available=False,
-    ).first()
+    )
+    return {refusal.organization_id: refusal for refusal in refusals}
 
 
 def installation_for_collection(organization: Organization) -> Installation | None:
@@ -87,11 +102,25 @@ def org_final_months(*, organization: Organization, months: Iterable[date]) -> s
 
 def org_last_collection(*, organization: Organization) -> CollectionRun | None:
     """The org's last successful run ("updated N minutes ago")."""
-    return (
-        CollectionRun.objects.filter(organization=organization, state=CollectionRun.State.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
+    return orgs_last_collection(organization_ids=[organization.pk]).get(organization.pk)
+
+
+def orgs_last_collection(*, organization_ids: Collection[int]) -> dict[int, CollectionRun]:
+    """`org_last_collection` of each org that has one, by org pk, in one query."""
+    succeeded = CollectionRun.objects.filter(state=CollectionRun.State.SUCCEEDED)
+    return newest_per_org(succeeded, organization_ids, "-finished_at", "-pk")
+
+
+def newest_per_org(
+    rows: QuerySet[M], organization_ids: Collection[int], *order: str
+) -> dict[int, M]:
+    """The first of `rows` in `order` of each org that has one, by org pk, in one query
+    (none when no org is asked)."""
+    if not organization_ids:
+        return {}
+    newest = rows.filter(organization=OuterRef("pk")).order_by(*order).values("pk")[:1]
+    firsts = Organization.objects.filter(pk__in=organization_ids).values(first=Subquery(newest))
+    return {row.organization_id: row for row in rows.filter(pk__in=firsts)}
 
 
 def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
@@ -100,24 +129,48 @@ def org_collection_progress(*, organization: Organization) -> dict[str, Any]:
     or running. A month counts as done when a run of it succeeded since the backfill
     started (whatever triggered it) or it was already final then."""
     state = OrgCollectionState.objects.filter(organization=organization).first()
-    return collection_progress_of(organization=organization, state=state)
+    active = CollectionRun.objects.filter(
+        organization=organization, state__in=CollectionRun.ACTIVE_STATES
+    )
+    recent = orgs_backfill_runs(states=[state] if state is not None else [])
+    return progress_from(
+        state=state,
+        running=active.exists(),
+        last=org_last_collection(organization=organization),
+        recent=recent.get(organization.pk, []),
+    )
 
 
-def collection_progress_of(
+def _backfill_window(state: OrgCollectionState) -> list[date]:
+    first = periods.month_start(state.backfill_started_at.date())
+    return [periods.add_months(first, -i) for i in range(state.backfill_months)]
+
+
+def orgs_backfill_runs(*, states: Iterable[OrgCollectionState]) -> dict[int, list[CollectionRun]]:
+    """The runs the progress counts of each org whose backfill started (those of its
+    months since it started, or not finished yet), oldest first, by org pk, in one query."""
+    which = [
+        Q(organization_id=state.organization_id, period__in=_backfill_window(state))
+        & (Q(finished_at__gte=state.backfill_started_at) | Q(finished_at__isnull=True))
+        for state in states
+        if state.backfill_started_at is not None
+    ]
+    runs: dict[int, list[CollectionRun]] = defaultdict(list)
+    if which:
+        for run in CollectionRun.objects.filter(reduce(or_, which)).order_by("period", "pk"):
+            runs[run.organization_id].append(run)
+    return runs
+
+
+def progress_from(
     *,
-    organization: Organization,
     state: OrgCollectionState | None,
-    known: tuple[bool, CollectionRun | None] | None = None,
+    running: bool,
+    last: CollectionRun | None,
+    recent: Iterable[CollectionRun],
 ) -> dict[str, Any]:
-    """`org_collection_progress` from the org's collection state, already read, and
-    (`known`) whether a run is queued or running and the last successful run, when the
-    caller has read them too."""
-    runs = CollectionRun.objects.filter(organization=organization)
-    if known is None:
-        running = runs.filter(state__in=CollectionRun.ACTIVE_STATES).exists()
-        last = org_last_collection(organization=organization)
-    else:
-        running, last = known
+    """`org_collection_progress` from what it reads: whether a run is queued or running,
+    the last successful run, and the backfill's runs (`orgs_backfill_runs`)."""
     progress: dict[str, Any] = {
         "months_total": 0,
         "months_done": 0,
@@ -131,13 +184,9 @@ def collection_progress_of(
         progress["finished"] = False
         return progress
     started = state.backfill_started_at
-    first = periods.month_start(started.date())
-    window = [periods.add_months(first, -i) for i in range(state.backfill_months)]
+    window = _backfill_window(state)
     latest: dict[date, CollectionRun] = {}
-    recent = runs.filter(period__in=window).filter(
-        Q(finished_at__gte=started) | Q(finished_at__isnull=True)
-    )
-    for run in recent.order_by("period", "pk"):
+    for run in recent:
         latest[run.period] = run  # the newest run of each month wins
     done = [r for r in latest.values() if r.state == CollectionRun.State.SUCCEEDED]
     failed = [r for r in latest.values() if r.state == CollectionRun.State.FAILED]

@@ -23,7 +23,7 @@ added", "from usage reports uploaded by Bill, last on 3 Dec".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,7 +45,7 @@ from billingdash import github
 from billingdash.logging import redact
 from usage import periods
 from usage.collection.refusals import Refusal, usage_not_available
-from usage.collection.selectors import installation_for_collection
+from usage.collection.selectors import installation_for_collection, newest_per_org
 from usage.models import OrgCollectionState, ReportImport
 
 APP, USER_TOKEN, OWNER_TOKEN, REPORTS = "app", "user_token", "owner_token", "reports"
@@ -60,20 +60,22 @@ REFUSED_RETRY_AFTER = timedelta(minutes=50)
 def reports_source_of(organization: Organization) -> dict[str, Any] | None:
     """Rung 4: ``{"uploaded_by": "Bill", "last_on": datetime}`` when the org's own data
     has imported usage reports (verified uploads, not a workspace's), else None."""
-    last = (
-        ReportImport.objects.filter(
-            organization=organization,
-            verified=True,
-            workspace__isnull=True,
-            status__in=(ReportImport.Status.DONE, ReportImport.Status.PARTIAL),
-        )
-        .select_related("uploaded_by")
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    if last is None:
-        return None
-    return {"uploaded_by": person(last.uploaded_by), "last_on": last.finished_at}
+    return reports_sources_of(organization_ids=[organization.pk]).get(organization.pk)
+
+
+def reports_sources_of(*, organization_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """`reports_source_of` of each org that has imported usage reports, by org pk, in
+    one query."""
+    imports = ReportImport.objects.filter(
+        verified=True,
+        workspace__isnull=True,
+        status__in=(ReportImport.Status.DONE, ReportImport.Status.PARTIAL),
+    ).select_related("uploaded_by")
+    newest = newest_per_org(imports, organization_ids, "-finished_at", "-pk")
+    return {
+        pk: {"uploaded_by": person(last.uploaded_by), "last_on": last.finished_at}
+        for pk, last in newest.items()
+    }
 
 
 def person(user: User | None) -> str:

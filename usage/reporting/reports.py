@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Organization
@@ -339,7 +339,16 @@ class OrgSpend:
 
 def org_has_data(organization: Organization) -> bool:
     """Whether the org has any usage (a function of its data version)."""
-    return DailyUsage.objects.filter(organization=organization).exists()
+    return organization.pk in orgs_with_data(organization_ids=[organization.pk])
+
+
+def orgs_with_data(*, organization_ids: Collection[int]) -> set[int]:
+    """The pks of the orgs (of those) that have any usage, in one query (none if no org)."""
+    if not organization_ids:
+        return set()
+    usage = DailyUsage.objects.filter(organization=OuterRef("pk"))
+    orgs = Organization.objects.filter(Exists(usage), pk__in=organization_ids)
+    return set(orgs.values_list("pk", flat=True))
 
 
 def orgs_spend(organization_ids: Sequence[int], today: date) -> dict[int, OrgSpend]:

@@ -8,10 +8,14 @@ enhanced billing platform, GitHub failing and retrying, a backfill pending, a re
 pending, the last collection failed, no data, up to date), with one plain sentence, the
 next step (words and a link), and the technical detail (GitHub's status and request id)
 that pages show only behind a "details" disclosure and staff pages show as is.
+`org_statuses` says it of many orgs at once (the lists), from reads whose number does not
+grow with the number of orgs (`usage.reporting.status_reads`); `org_status` is its list
+of one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,13 +26,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timesince import timesince
 
-from accounts.installations.install_status import InstallationStatus, installation_status
+from accounts.installations.install_status import InstallationStatus
 from accounts.models import OrgAccessToken, Organization
-from usage.collection.selectors import collection_progress_of, org_usage_availability
-from usage.collection.sources import OWNER_TOKEN, USER_TOKEN, reports_source_of, reports_words
-from usage.models import CollectionRun, OrgCollectionState
-from usage.reporting.reports import org_has_data
+from usage.collection.sources import reports_words
+from usage.models import CollectionRun, EndpointAvailability, OrgCollectionState
 from usage.reporting.states import BADGES, BLOCKED, FROM_INSTALLATION, STOPPED, OrgState
+from usage.reporting.status_reads import StatusFacts, status_facts
 
 
 @dataclass
@@ -76,6 +79,12 @@ class OrgStatus:
     @property
     def collectable(self) -> bool:
         return self.state not in STOPPED
+
+    @property
+    def refresh_offered(self) -> bool:
+        """The dashboard offers "Refresh now": the org is collected, and GitHub is not
+        being retried already (a refresh would only wait for the same retry)."""
+        return self.collectable and self.state != OrgState.GITHUB_FAILING
 
     @property
     def running(self) -> bool:
@@ -142,22 +151,6 @@ def refresh_wait_seconds(state: OrgCollectionState | None) -> int:
     return max(0, int((ready - timezone.now()).total_seconds() + 0.999))
 
 
-def _runs(organization: Organization) -> tuple[list[CollectionRun], CollectionRun | None]:
-    """The org's queued and running runs (oldest first), its newest finished one."""
-    active = list(
-        CollectionRun.objects.filter(
-            organization=organization, state__in=CollectionRun.ACTIVE_STATES
-        ).order_by("queued_at", "pk")
-    )
-    newest = (
-        CollectionRun.objects.filter(organization=organization, finished_at__isnull=False)
-        .exclude(state=CollectionRun.State.SKIPPED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    return active, newest
-
-
 def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
     inst = status.installation
     status.sentence = inst.words
@@ -191,8 +184,9 @@ def _blocked(status: OrgStatus, org: Organization, owner: bool) -> None:
         )
 
 
-def _not_enhanced(status: OrgStatus, org: Organization) -> None:
-    refusal = org_usage_availability(organization=org)
+def _not_enhanced(
+    status: OrgStatus, org: Organization, refusal: EndpointAvailability | None
+) -> None:
     status.sentence = (
         f"GitHub says {org.login} is not on the enhanced billing platform, so GitHub offers "
         "no usage report that billingdash could read."
@@ -213,41 +207,49 @@ def _not_enhanced(status: OrgStatus, org: Organization) -> None:
         status.detail = f"GitHub {refusal.status or ''} {refusal.detail}".strip()
 
 
+def org_statuses(
+    organizations_with_roles: Iterable[tuple[Organization, str | None]],
+    *,
+    has_data: Mapping[int, bool] | None = None,
+) -> dict[int, OrgStatus]:
+    """`org_status` of each org, with its reader's role, by pk, in a number of queries
+    that does not grow with the number of orgs; `has_data` by pk, where known."""
+    pairs = list(organizations_with_roles)
+    facts = status_facts(organizations=[org for org, _ in pairs], has_data=has_data)
+    return {org.pk: _status_of(facts[org.pk], role) for org, role in pairs}
+
+
 def org_status(
     organization: Organization, *, role: str | None = None, has_data: bool | None = None
 ) -> OrgStatus:
     """The org's state in words. `role` ("owner", "billing_manager"...) of the reader
     picks the next step's link (an owner fixes on GitHub, others ask one); `has_data`:
     `org_has_data` when the caller knows it (cached by data version)."""
-    org = organization
-    cstate = OrgCollectionState.objects.filter(organization=org).first()
-    active, newest = _runs(org)
-    succeeded = newest is not None and newest.state == CollectionRun.State.SUCCEEDED
-    # A successful run always records when it finished: the newest finished run, when it
-    # succeeded, is the last success; else that is asked for.
-    known = (bool(active), newest) if succeeded else None
-    progress = collection_progress_of(organization=org, state=cstate, known=known)
-    installation = installation_status(organization=org)
+    known = None if has_data is None else {organization.pk: has_data}
+    return org_statuses([(organization, role)], has_data=known)[organization.pk]
+
+
+def _status_of(facts: StatusFacts, role: str | None) -> OrgStatus:
+    org, active, newest = facts.organization, facts.active, facts.newest
+    progress, installation = facts.progress, facts.installation
     last = progress.get("last_collected_at") or org.last_collected_at
     status = OrgStatus(
         installation=installation,
         state=OrgState.UP_TO_DATE,
         sentence="",
-        has_data=org_has_data(org) if has_data is None else has_data,
+        has_data=facts.has_data,
         last_collected_at=last,
         progress=progress,
-        refresh_wait_seconds=refresh_wait_seconds(cstate),
+        refresh_wait_seconds=refresh_wait_seconds(facts.collection),
     )
     owner = role in (None, "owner")
     # The newest finished run, if it failed (after the last success).
     failure = newest if newest is not None and newest.state == CollectionRun.State.FAILED else None
     if failure is not None:
         status.detail = status.last_error = failure.error
-    status.org_token = OrgAccessToken.objects.filter(organization=org).first()
-    signed_in = org.collection_source in (USER_TOKEN, OWNER_TOKEN)
-    status.token_source = status.org_token is not None or signed_in
-    if not installation.readable and not status.token_source:
-        reports = reports_source_of(org)
+    status.org_token, status.token_source = facts.org_token, facts.token_source
+    if facts.unreadable:
+        reports = facts.reports
         if reports is not None and status.has_data:
             # Uploaded usage reports stand in for the App (issue 15's ladder, rung 4).
             status.state = OrgState.FROM_REPORTS
@@ -271,7 +273,7 @@ def org_status(
         return status
     if org.billing_platform == Organization.BillingPlatform.UNAVAILABLE:
         status.state = OrgState.NOT_ENHANCED
-        _not_enhanced(status, org)
+        _not_enhanced(status, org, facts.refusal)
         return status
     figures = _figures_from(last if status.has_data else None)
     failing = [r for r in active if r.error_kind == CollectionRun.ErrorKind.GITHUB_UNAVAILABLE]

@@ -1,6 +1,6 @@
 """``GET /api/orgs/`` (``api_org_list``): the signed-in user's organizations as JSON, each
 with role, access and source and, where the user may see its billing, the org's state as
-every page shows it (`usage.reporting.status.org_status`: the `/orgs/` badge)."""
+every page shows it (`usage.reporting.status.org_statuses`: the `/orgs/` badge)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles.access import memberships_refresh_if_stale, user_org_rows
-from usage.reporting.status import org_status
+from usage.reporting.status import org_statuses
 
 
 @never_cache
@@ -24,13 +24,12 @@ def api_org_list(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"error": "authentication required"}, status=401)
     memberships_refresh_if_stale(user=request.user)
+    rows = user_org_rows(user=request.user)
+    statuses = org_statuses(
+        (row.organization, row.membership.role) for row in rows if row.billing_verified
+    )
     answer = []
-    for row in user_org_rows(user=request.user):
-        entry = row.as_json()
-        entry["status"] = (
-            org_status(row.organization, role=row.membership.role).as_json()
-            if row.billing_verified
-            else None
-        )
-        answer.append(entry)
+    for row in rows:
+        status = statuses.get(row.organization.pk)
+        answer.append({**row.as_json(), "status": status.as_json() if status else None})
     return JsonResponse(answer, safe=False)

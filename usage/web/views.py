@@ -56,7 +56,7 @@ from usage.reporting.reports import (
     repository_options,
     top_repositories,
 )
-from usage.reporting.status import at, org_status
+from usage.reporting.status import at, org_status, org_statuses
 
 
 def _dashboard_url(organization: Organization, filters: Filters | None = None) -> str:
@@ -276,11 +276,9 @@ def org_list(request: HttpRequest) -> HttpResponse:
     spend = orgs_spend(visible, today)
     links = org_links(visible)
     # The one source of truth for each org's badge and next step (usage.reporting.status).
-    statuses = {
-        r.organization.pk: org_status(r.organization, role=r.membership.role)
-        for r in rows
-        if r.organization.pk in visible
-    }
+    statuses = org_statuses(
+        (r.organization, r.membership.role) for r in rows if r.organization.pk in visible
+    )
     entries = [
         (row, spend.get(pk), links.get(pk, []), statuses.get(pk))
         for row in rows
