@@ -252,22 +252,15 @@ class Rows:
                         raise self.fail("invalid")
                     qt, pt, gt, dt, nt = str(q), str(p), str(g), str(d), str(n)
                     # Longer than "0.0080000000", or an exponent: maybe finer than stored.
-                    if (
-                        len(qt) > 12
-                        or len(gt) > 12
-                        or len(nt) > 12
-                        or len(pt) > 12
-                        or len(dt) > 12
-                        or "E" in qt
-                        or "E" in gt
-                        or "E" in nt
-                        or "E" in pt
-                        or "E" in dt
-                    ):
+                    if len(qt) > 12 or "E" in qt:
                         q, qt = as_stored(q, qt)
+                    if len(pt) > 12 or "E" in pt:
                         p, pt = as_stored(p, pt)
+                    if len(gt) > 12 or "E" in gt:
                         g, gt = as_stored(g, gt)
+                    if len(dt) > 12 or "E" in dt:
                         d, dt = as_stored(d, dt)
+                    if len(nt) > 12 or "E" in nt:
                         n, nt = as_stored(n, nt)
                     day_sums[0] += q
                     day_sums[1] += g
