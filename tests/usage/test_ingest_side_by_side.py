@@ -11,8 +11,9 @@ import time
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
-from django.db import DataError, connection
+from django.db import DataError, OperationalError, connection
 from django.db.models import Count, Sum
 
 from billingdash.github import MalformedResponse
@@ -189,3 +190,25 @@ def test_amounts_finer_than_stored_are_summed_as_stored_while_the_indexes_build(
         70,
     )
     assert staging_tables(large_org.pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_kept_waiting_for_a_lock_gives_up_and_keeps_the_old_month(
+    small_threshold, monkeypatch
+):
+    org = OrganizationFactory()
+    month_replace(organization_id=org.pk, period=OCT, items=month_items(5))
+    month_replace(organization_id=org.pk, period=OCT, items=month_items(6))  # promotes
+    before = stored(org)
+    monkeypatch.setattr(bulk_load, "LOCK_TIMEOUT", "200ms")
+    try:
+        with psycopg.connect(**connection.get_connection_params()) as other:
+            other.execute("LOCK TABLE usage_usageitem IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="lock timeout"):
+                month_replace(organization_id=org.pk, period=OCT, items=month_items(7))
+            assert time.monotonic() - started < 10
+        assert stored(org) == before
+        assert staging_tables(org.pk) == []
+    finally:
+        partitions.drop_org(org.pk)

@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 WRITERS = 2
 # A staging table older than this is a leftover (a load takes seconds): dropped.
 STAGING_MAX_AGE = 3600
-# How long dropping a leftover may wait for a lock before leaving it to the next sweep.
+# How long a loader's statement may wait for a lock, and dropping a leftover table.
+LOCK_TIMEOUT = "60s"
 DROP_LOCK_TIMEOUT = "2s"
 
 
@@ -62,8 +63,13 @@ class StagedMonth:
 
 
 def _connect() -> psycopg.Connection:
-    """A new connection to the same database as Django's (tests: the test database)."""
-    return psycopg.connect(**connection.get_connection_params())
+    """A new connection to the same database as Django's (tests: the test database).
+    It never waits for a lock longer than `LOCK_TIMEOUT`: a load that cannot proceed
+    fails (and its run is retried) rather than holding a worker."""
+    conn = psycopg.connect(**connection.get_connection_params())
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    conn.commit()  # the session's setting from now on
+    return conn
 
 
 def _raise_first(errors: list[BaseException]) -> None:
@@ -140,7 +146,7 @@ def month_load(
     Any failure (an exception from `chunks`, a refused row) drops the table and raises."""
     staging_sweep(organization_id)
     table = staging_name(organization_id, start)
-    with _connect() as conn:
+    with connection.wrap_database_errors, _connect() as conn:
         conn.execute(partitions.staging_ddl(organization_id, start, end, table))
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     conns: list[psycopg.Connection] = []
