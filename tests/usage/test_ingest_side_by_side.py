@@ -100,22 +100,22 @@ def test_every_row_arrives_once_whichever_connection_wrote_it(large_org):
     assert staging_tables(large_org.pk) == []
 
 
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        # A repository name longer than the column's 300 characters: refused by the
+        # database in the middle of one loader's COPY.
+        (item(3, repo="acme/" + "x" * 400), DataError),
+        # An amount that is not a number: refused by the worker between two chunks.
+        ({**item(4), "netAmount": "lots"}, MalformedResponse),
+    ],
+    ids=["refused-by-the-database", "malformed"],
+)
 @pytest.mark.django_db
-def test_a_row_the_database_refuses_leaves_the_old_month_and_no_table(large_org):
+def test_a_bad_item_after_many_chunks_leaves_the_old_month_and_no_table(large_org, bad, error):
     before = stored(large_org)
-    too_long = "acme/" + "x" * 400  # the column holds 300 characters
-    items = Batched([*month_items(40), item(3, repo=too_long), *month_items(40)])
-    with pytest.raises(DataError):
-        month_replace(organization_id=large_org.pk, period=OCT, items=items)
-    assert stored(large_org) == before
-    assert staging_tables(large_org.pk) == []
-
-
-@pytest.mark.django_db
-def test_a_malformed_item_after_many_chunks_leaves_no_table(large_org):
-    before = stored(large_org)
-    items = Batched([*month_items(60), {**item(4), "netAmount": "lots"}, *month_items(60)])
-    with pytest.raises(MalformedResponse):
+    items = Batched([*month_items(60), bad, *month_items(60)])
+    with pytest.raises(error):
         month_replace(organization_id=large_org.pk, period=OCT, items=items)
     assert stored(large_org) == before
     assert staging_tables(large_org.pk) == []
