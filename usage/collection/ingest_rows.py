@@ -315,6 +315,9 @@ class Rows:
 
 def _merged(groups: Iterable[list[Any]]) -> dict[tuple[str, ...], list[Any]]:
     """Sum groups that are one once stored (their last element is the stored key)."""
+    groups = list(groups)
+    if len({acc[-1] for acc in groups}) == len(groups):  # one spelling each: nothing to add
+        return {acc[-1]: acc[:5] for acc in groups}
     merged: dict[tuple[str, ...], list[Any]] = {}
     with decimal.localcontext(_SUM_CONTEXT):
         for acc in groups:
