@@ -68,7 +68,11 @@ def _connect() -> psycopg.Connection:
     fails (and its run is retried) rather than holding a worker."""
     conn = psycopg.connect(**connection.get_connection_params())
     conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    conn.commit()  # the session's setting from now on
+    # Its commits need not wait for the disk: the table is of use only once the
+    # collection's transaction attaches it, and that commit, written after this one's,
+    # waits for the log up to itself, this connection's writes included.
+    conn.execute("SET synchronous_commit = off")
+    conn.commit()  # the session's settings from now on
     return conn
 
 
