@@ -158,11 +158,26 @@ class Tab:
     def check_clean(self, *, expected_http: tuple[str, ...] = ()) -> None:
         """No console error, page error, dialog or CSP violation so far; no failed
         response except those whose "<status> <url>" ends with one of `expected_http`."""
-        on_page = self.page.evaluate("window.__csp || []")
+        on_page = self._page_csp()
         assert on_page == [], on_page
         assert self.problems == [], self.problems
         unexpected = [e for e in self.http_errors if not e.endswith(expected_http or ("\0",))]
         assert unexpected == [], unexpected
+
+    def _page_csp(self) -> list[str]:
+        """The violations the page holds. A page may be navigating when asked (the
+        wizard goes on to the dashboard, the dashboard reloads as months arrive): ask
+        the page that loads next (its violations reach `problems` through __reportCsp)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for _ in range(10):
+            try:
+                return self.page.evaluate("window.__csp || []")
+            except PlaywrightError as exc:
+                if "context was destroyed" not in str(exc):
+                    raise
+                self.page.wait_for_load_state()
+        return self.page.evaluate("window.__csp || []")
 
     # --- driving ----------------------------------------------------------------------
 
