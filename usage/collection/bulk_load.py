@@ -150,29 +150,28 @@ def month_load(
     Any failure (an exception from `chunks`, a refused row) drops the table and raises."""
     staging_sweep(organization_id)
     table = staging_name(organization_id, start)
-    with connection.wrap_database_errors, _connect() as conn:
-        conn.execute(partitions.staging_ddl(organization_id, start, end, table))
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     conns: list[psycopg.Connection] = []
-    try:
-        conns.extend(_connect() for _ in range(WRITERS))
-        with contextlib.ExitStack() as stack:
-            copies = [stack.enter_context(c.cursor().copy(sql)) for c in conns]
-            # Dealt in turn from this thread: a write returns once the chunk is in the
-            # socket's buffer, so each backend parses its share while the next chunk
-            # is made (no writer threads, whose hand-offs of the GIL cost more).
-            for chunk, copy in zip(chunks, itertools.cycle(copies)):
-                copy.write(chunk)
-        for conn in conns:
-            conn.commit()
-    except BaseException as exc:
-        for conn in conns:
-            conn.close()
-        staging_discard(table)
-        if isinstance(exc, psycopg.Error):
-            with connection.wrap_database_errors:  # psycopg's DataError -> Django's, etc.
-                raise
-        raise
+    # psycopg's errors (a refused row is a DataError) raised as Django's.
+    with connection.wrap_database_errors:
+        with _connect() as conn:
+            conn.execute(partitions.staging_ddl(organization_id, start, end, table))
+        try:
+            conns.extend(_connect() for _ in range(WRITERS))
+            with contextlib.ExitStack() as stack:
+                copies = [stack.enter_context(c.cursor().copy(sql)) for c in conns]
+                # Dealt in turn from this thread: a write returns once the chunk is in
+                # the socket's buffer, so each backend parses its share while the next
+                # chunk is made (no writer threads: their hand-offs of the GIL cost more).
+                for chunk, copy in zip(chunks, itertools.cycle(copies)):
+                    copy.write(chunk)
+            for conn in conns:
+                conn.commit()
+        except BaseException:
+            for conn in conns:
+                conn.close()
+            staging_discard(table)
+            raise
     staged = StagedMonth(table)
     for conn, indexes in zip(conns, partitions.index_groups(WRITERS), strict=True):
         thread = threading.Thread(

@@ -117,23 +117,21 @@ def _replace_postgresql(
     _delete_month(org, start, end, items=False)
     month = bulk_load.month_load(org, start, end, ITEM_COLUMNS, chunks)
     staged.append(month.table)
-    try:  # the rollups while the indexes build
-        if rows.sums_exact():
-            _copy_rollups(rows, start)
-        else:  # from the new rows, as stored (committed: this connection reads them)
-            _rollups(org, start, end, table=month.table)
+    try:  # the rollups while the indexes build (the new rows are committed: readable here)
+        _write_rollups(rows, start, end, table=month.table)
         month.wait()
     finally:
         month.join()
     partitions.swap(org, start, end, month.table)
 
 
-def _write_rollups(rows: Rows, start: date, end: date) -> None:
-    """The month's rollups, as summed while streaming when exact, else from the items."""
+def _write_rollups(rows: Rows, start: date, end: date, table: str = ITEM_TABLE) -> None:
+    """The month's rollups, as summed while streaming when exact, else from the items
+    stored in `table`."""
     if rows.sums_exact():
         _copy_rollups(rows, start)
     else:
-        _rollups(rows.org, start, end)
+        _rollups(rows.org, start, end, table=table)
 
 
 def _copy_rollups(rows: Rows, start: date) -> None:
