@@ -5,6 +5,7 @@ another connection sees the old month or the new one, never part of one."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from datetime import date
@@ -214,3 +215,57 @@ def test_the_admin_estimates_the_items_from_their_partitions(small_threshold):
     with connection.cursor() as cursor:  # as autovacuum does: the tables, not the parent
         cursor.execute(f"ANALYZE {partitions.month_table(org.pk, OCT)}, {partitions.REST}")
     assert CappedCountPaginator(UsageItem.objects.order_by("-id"), 10)._estimate() == 33
+
+
+def collations(table: str) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+            "WHERE a.attrelid = %s::regclass AND a.attname = 'repository'",
+            [table],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+@pytest.mark.django_db
+def test_repository_names_are_compared_byte_by_byte_in_every_partition(small_threshold):
+    """Migration 0012: "C" is what makes the repository index cheap to build; a month's
+    table must have it too (attaching refuses another), and the one-repository query
+    must still be answered from that index (the query and the index agree on it)."""
+    org = OrganizationFactory()
+    month_replace(organization_id=org.pk, period=OCT, items=month_items(4, repo="acme/API"))
+    rows = [*month_items(3, repo="acme/API"), *month_items(2, repo="acme/api")]
+    month_replace(organization_id=org.pk, period=OCT, items=rows)  # promotes
+    month = partitions.month_table(org.pk, OCT)
+    tables = ["usage_usageitem", partitions.REST, month, "usage_monthlyrepositoryusage"]
+    assert {table: collations(table) for table in tables} == dict.fromkeys(tables, "C")
+    # Case matters, as on GitHub's side of the name.
+    assert UsageItem.objects.filter(organization=org, repository="acme/API").count() == 3
+    assert UsageItem.objects.filter(organization=org, repository="acme/api").count() == 2
+
+    one_repo = UsageItem.objects.filter(
+        organization=org, repository="acme/api", date__gte=OCT, date__lt=date(2026, 11, 1)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = one_repo.explain()
+        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+    assert month in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_collation_migration_goes_back_and_forth_keeping_the_rows(small_threshold):
+    migration = importlib.import_module("usage.migrations.0012_repository_bytewise")
+    org = OrganizationFactory()
+    month_replace(organization_id=org.pk, period=OCT, items=month_items(4))
+    month_replace(organization_id=org.pk, period=OCT, items=month_items(5))  # promotes
+    before = stored(org)
+    month = partitions.month_table(org.pk, OCT)
+    with connection.cursor() as cursor:  # the test's transaction: its FK checks now
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for collation, expected in (("pg_catalog.default", "default"), ('"C"', "C")):
+        with connection.schema_editor() as editor:
+            migration._collate(collation)(None, editor)
+        assert collations(month) == collations(partitions.REST) == expected
+        assert stored(org) == before
