@@ -171,6 +171,24 @@ def vacuum(*tables: str, full: bool = False) -> None:
             cursor.execute(f"VACUUM ({options}) {table}")
 
 
+def checkpoint() -> bool:
+    """CHECKPOINT (PostgreSQL; untimed set-up): a timed load then starts with the log
+    written out, so a checkpoint forced by earlier loads' log does not land in the next
+    measurement, whichever it is (a million-item month writes about 200 MB of log; a
+    server with max_wal_size = 1GB checkpoints every few such loads).
+    False where the server refuses (it needs superuser or the pg_checkpoint role)."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError:
+        return False
+    return True
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process (Linux reports KiB)."""
     import resource
