@@ -37,6 +37,8 @@ def page(title: str, body: str, status: int = 200, signed_in: str | None = None)
     who = f"<small>signed in as {e(signed_in)}</small>" if signed_in else ""
     html = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        # No favicon to fetch: a browser asking for /favicon.ico logs a 404 otherwise.
+        "<link rel='icon' href='data:,'>"
         f"<title>{e(title)} · GitHub (ghsim)</title><style>{_STYLE}</style></head>"
         f"<body><header>GitHub <small>simulator</small>{who}</header>"
         f"<main>{body}</main></body></html>"

@@ -151,7 +151,8 @@ class Tab:
         dialog.dismiss()
 
     def _response(self, response) -> None:
-        # The browser asks for /favicon.ico on its own; billingdash has none.
+        # The browser asks for /favicon.ico on its own; the demo's mailbox and chat
+        # receiver have none (billingdash serves one, the simulator's pages say none).
         if response.status >= 400 and not response.url.endswith("favicon.ico"):
             self.http_errors.append(f"{response.status} {response.url}")
 

@@ -34,7 +34,7 @@ def test_owner_installs_and_reaches_the_dashboard(tabs, wgh, live_server, celery
     page.on("console", lambda m: errors.append((page.url, m.text)) if m.type == "error" else None)
     failed: list[str] = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-    quiet = ("favicon.ico",)  # browsers ask for it; billingdash has none (not a page error)
+    quiet = ("favicon.ico",)  # browsers ask for it; side pages have none (not a page error)
     page.goto(live_server.url + "/login/")
     page.get_by_role("button", name="Sign in with GitHub").click()
     page.locator("button[name=login][value=olivia]").click()  # GitHub's account picker
