@@ -1,11 +1,11 @@
 """PostgreSQL: the items' and the repository rollups' `repository` compared byte by byte
 (COLLATE "C").
 
-A large month's load gets cheaper (measured by `python -m bench.ingest`): the
-(organization, repository, date) index of a million-item month builds in 0.9 s instead of
-1.1-1.4 s, and the repository rollups' unique index checks its keys faster, because
-PostgreSQL sorts "C" strings by their bytes with abbreviated keys, where any other
-collation (C.UTF-8 included) goes through the C library. The names compared are GitHub's
+A large month's load gets cheaper (measured on the million-item month of
+`python -m bench.ingest`): its (organization, repository, date) index builds in 0.9 s
+instead of 1.1-1.4 s, because PostgreSQL sorts "C" strings by their bytes with
+abbreviated keys, where any other collation (C.UTF-8 included) goes through the C
+library; the repository rollups' unique index compares the same way. The names compared are GitHub's
 repository names: equality is byte equality under any deterministic collation, so no
 filter's answer changes; an ORDER BY repository puts upper case before lower case where
 the database's collation did not (C.UTF-8 already did). SQLite is untouched.
