@@ -108,6 +108,13 @@ def _body_bytes(token: str, login: str, period: date) -> tuple[int, float]:
     return size, time.perf_counter() - started
 
 
+def _settle() -> bool:
+    """Untimed, before each timed load: the usage tables vacuumed and a CHECKPOINT;
+    False if the server refused the CHECKPOINT."""
+    common.vacuum(*USAGE_TABLES)
+    return common.checkpoint()
+
+
 def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     """The database's share of a replace: COPY text formatted beforehand (untimed), then
     delete the month, COPY it (a large month: into a table of its own, indexed, swapped
@@ -123,8 +130,7 @@ def _database_only(org_id: int, period: date, token: str, login: str) -> float:
     stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
     chunks = list(rows.copy_text(stream.batches()))
     start, end = month_bounds(period)
-    common.vacuum(*USAGE_TABLES)
-    common.checkpoint()
+    _settle()
     started = time.perf_counter()
     staged: list[str] = []
     try:
@@ -198,22 +204,20 @@ def run(items: int = 1_000_000, cache: bool = True, others: int = 3_000_000) -> 
         org = common.install_org(info, inst)
         token = github.installation_token(inst["id"])
         body_bytes, render_s = _body_bytes(token, login, period)
-        checkpointed = common.checkpoint()
 
-        def ours() -> tuple[int, float]:
-            common.vacuum(*USAGE_TABLES)
-            common.checkpoint()
+        def ours() -> tuple[int, float, bool]:
+            checkpointed = _settle()
             started = time.perf_counter()
             stream = github.iter_billing_usage(token, login, year=period.year, month=period.month)
             result = month_replace(organization_id=org.pk, period=period, items=stream)
-            return result.items, time.perf_counter() - started
+            return result.items, time.perf_counter() - started, checkpointed
 
-        n, first = ours()
+        n, first, checkpointed = ours()
         peak_ours = common.peak_rss_mib()
         # The first replace of a large month gives its org a partition of its own
         # (once per org, usage.collection.partitions); the rerun is the steady state.
-        _, promote = ours()
-        _, replace = ours()
+        _, promote, _ = ours()
+        _, replace, _ = ours()
         assert UsageItem.objects.filter(organization=org).count() == n
         rollups = (
             DailyUsage.objects.filter(organization=org).count(),

@@ -217,7 +217,8 @@ def test_the_admin_estimates_the_items_from_their_partitions(small_threshold):
     assert CappedCountPaginator(UsageItem.objects.order_by("-id"), 10)._estimate() == 33
 
 
-def collations(table: str) -> str | None:
+def collation_of(table: str) -> str | None:
+    """The collation of `table`'s repository column."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
@@ -239,7 +240,7 @@ def test_repository_names_are_compared_byte_by_byte_in_every_partition(small_thr
     month_replace(organization_id=org.pk, period=OCT, items=rows)  # promotes
     month = partitions.month_table(org.pk, OCT)
     tables = ["usage_usageitem", partitions.REST, month, "usage_monthlyrepositoryusage"]
-    assert {table: collations(table) for table in tables} == dict.fromkeys(tables, "C")
+    assert {table: collation_of(table) for table in tables} == dict.fromkeys(tables, "C")
     # Case matters, as on GitHub's side of the name.
     assert UsageItem.objects.filter(organization=org, repository="acme/API").count() == 3
     assert UsageItem.objects.filter(organization=org, repository="acme/api").count() == 2
@@ -267,5 +268,5 @@ def test_the_collation_migration_goes_back_and_forth_keeping_the_rows(small_thre
     for collation, expected in (("pg_catalog.default", "default"), ('"C"', "C")):
         with connection.schema_editor() as editor:
             migration._collate(collation)(None, editor)
-        assert collations(month) == collations(partitions.REST) == expected
+        assert collation_of(month) == collation_of(partitions.REST) == expected
         assert stored(org) == before
